@@ -1,0 +1,73 @@
+"""The Orthanc side of anon-consistent. ``register`` receives the ``orthanc`` module."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..mapping_store import MappingStore
+from ..profile import load_basic_profile
+from ..service import Anonymizer
+from .config import ConfigError, load_config
+from .gateway import SdkGateway
+from .jobs import JobQueue
+from .routes import Routes
+
+EXPLORER_JS = Path(__file__).with_name("explorer.js")
+
+
+class OrthancLogHandler(logging.Handler):
+    """Sends the engine's Python logging to Orthanc's own log."""
+
+    def __init__(self, orthanc: Any) -> None:
+        super().__init__()
+        self._orthanc = orthanc
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = self.format(record)
+        if record.levelno >= logging.ERROR:
+            self._orthanc.LogError(message)
+        elif record.levelno >= logging.WARNING:
+            self._orthanc.LogWarning(message)
+        else:
+            self._orthanc.LogInfo(message)
+
+
+def register(orthanc: Any) -> Routes | None:
+    """Configure the plugin inside a running Orthanc; returns None if it refused to start."""
+    logger = logging.getLogger("anon_consistent")
+    logger.addHandler(OrthancLogHandler(orthanc))
+    logger.setLevel(logging.INFO)
+    try:
+        config = load_config(orthanc)
+    except ConfigError as error:
+        orthanc.LogError(f"anon-consistent is NOT started: invalid configuration: {error}")
+        raise
+    store = MappingStore(config.mapping_database)
+    anonymizer = Anonymizer(
+        gateway=SdkGateway(orthanc),
+        store=store,
+        profile=load_basic_profile(),
+        uid_factory=config.uid_factory(),
+        patient_keys=config.patient_keys(),
+    )
+    jobs = JobQueue(config.max_concurrent_jobs)
+    routes = Routes(anonymizer=anonymizer, store=store, jobs=jobs, config=config)
+    for uri, callback in routes.table().items():
+        orthanc.RegisterRestCallback(uri, callback)
+
+    def on_change(change_type: Any, level: Any, resource: str) -> None:
+        if change_type == orthanc.ChangeType.ORTHANC_STOPPED:
+            jobs.stop()
+            store.close()
+
+    orthanc.RegisterOnChangeCallback(on_change)
+    if EXPLORER_JS.exists():
+        orthanc.ExtendOrthancExplorer(EXPLORER_JS.read_text(encoding="utf-8"))
+    orthanc.LogWarning(
+        f"anon-consistent {__version__} started: profile PS3.15 {anonymizer.profile.edition}, "
+        f"{config.uid_strategy} UIDs, mapping database {config.mapping_database}"
+    )
+    return routes

@@ -1,0 +1,98 @@
+"""The "AnonConsistent" section of orthanc.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..pseudonyms import HmacPatientKeys, PatientKeyFactory, RandomPatientKeys
+from ..uids import HmacUidFactory, RandomUidFactory, UidFactory, validate_uid_root
+
+SECTION = "AnonConsistent"
+MAPPING_FILE_NAME = "anon-consistent-mapping.sqlite"
+_KNOWN = {"UidRoot", "UidStrategy", "Secret", "MappingDatabase", "AllowMappingExport", "MaxConcurrentJobs"}
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; Orthanc must not start the plugin."""
+
+
+@dataclass(frozen=True)
+class PluginConfig:
+    uid_strategy: str
+    uid_root: str | None
+    secret: str | None
+    mapping_database: Path
+    allow_mapping_export: bool
+    max_concurrent_jobs: int
+
+    def uid_factory(self) -> UidFactory:
+        if self.uid_strategy == "hmac":
+            return HmacUidFactory(self.secret or "")
+        return RandomUidFactory(self.uid_root)
+
+    def patient_keys(self) -> PatientKeyFactory:
+        if self.uid_strategy == "hmac":
+            return HmacPatientKeys(HmacUidFactory(self.secret or ""))
+        return RandomPatientKeys()
+
+
+def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> PluginConfig:
+    """Validate the section; relative paths are relative to the configuration file, as in Orthanc."""
+    section = orthanc_config.get(SECTION, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f'"{SECTION}" must be a JSON object')
+    unknown = sorted(set(section) - _KNOWN)
+    if unknown:
+        raise ConfigError(f'unknown option(s) in "{SECTION}": {", ".join(unknown)}')
+
+    strategy = section.get("UidStrategy", "random")
+    if strategy not in ("random", "hmac"):
+        raise ConfigError(f'"{SECTION}.UidStrategy" must be "random" or "hmac", not {strategy!r}')
+    secret = section.get("Secret")
+    if strategy == "hmac" and (not isinstance(secret, str) or not secret):
+        raise ConfigError(f'"{SECTION}.UidStrategy" is "hmac" but no "Secret" is configured')
+    uid_root = section.get("UidRoot")
+    if uid_root is not None:
+        if not isinstance(uid_root, str):
+            raise ConfigError(f'"{SECTION}.UidRoot" must be a string')
+        try:
+            validate_uid_root(uid_root)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+    allow_export = section.get("AllowMappingExport", False)
+    if not isinstance(allow_export, bool):
+        raise ConfigError(f'"{SECTION}.AllowMappingExport" must be true or false')
+    jobs = section.get("MaxConcurrentJobs", 1)
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or not 1 <= jobs <= 16:
+        raise ConfigError(f'"{SECTION}.MaxConcurrentJobs" must be an integer from 1 to 16')
+
+    database = section.get("MappingDatabase")
+    if database is None:
+        storage = orthanc_config.get("StorageDirectory", "OrthancStorage")
+        database_path = config_directory / str(storage) / MAPPING_FILE_NAME
+    elif isinstance(database, str) and database:
+        database_path = config_directory / database
+    else:
+        raise ConfigError(f'"{SECTION}.MappingDatabase" must be a non-empty path')
+
+    return PluginConfig(
+        uid_strategy=strategy,
+        uid_root=uid_root,
+        secret=secret if isinstance(secret, str) else None,
+        mapping_database=database_path,
+        allow_mapping_export=allow_export,
+        max_concurrent_jobs=jobs,
+    )
+
+
+def config_directory(configuration_path: str) -> Path:
+    """Orthanc may be started with a file or a directory of files."""
+    path = Path(configuration_path or ".").resolve()
+    return path if path.is_dir() else path.parent
+
+
+def load_config(orthanc_module: object) -> PluginConfig:
+    raw = json.loads(orthanc_module.GetConfiguration())  # type: ignore[attr-defined]
+    return parse_config(raw, config_directory(orthanc_module.GetConfigurationPath()))  # type: ignore[attr-defined]

@@ -1,0 +1,51 @@
+"""OrthancGateway implemented with the plugin SDK."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..service import Level, ResourceNotFound, StoredInstance, StoreError
+
+_CHILDREN = {Level.PATIENT: "Studies", Level.STUDY: "Series", Level.SERIES: "Instances"}
+_CHILD_LEVEL = {Level.PATIENT: Level.STUDY, Level.STUDY: Level.SERIES, Level.SERIES: Level.INSTANCE}
+
+
+class SdkGateway:
+    def __init__(self, orthanc: Any) -> None:
+        self._orthanc = orthanc
+
+    def _get(self, uri: str) -> Any:
+        try:
+            return json.loads(self._orthanc.RestApiGet(uri))
+        except self._orthanc.OrthancException as error:
+            raise ResourceNotFound(uri) from error
+
+    def instances_of(self, level: Level, resource_id: str) -> list[str]:
+        resource = self._get(f"/{level.plural}/{resource_id}")
+        if level is Level.INSTANCE:
+            return [resource_id]
+        child = _CHILD_LEVEL[level]
+        found: list[str] = []
+        for child_id in resource[_CHILDREN[level]]:
+            found.extend(self.instances_of(child, child_id) if child is not Level.INSTANCE else [child_id])
+        return found
+
+    def read_instance(self, instance_id: str) -> bytes:
+        data: bytes = self._orthanc.GetDicomForInstance(instance_id)
+        return data
+
+    def store_instance(self, data: bytes) -> StoredInstance:
+        try:
+            answer = json.loads(self._orthanc.RestApiPost("/instances", data))
+        except self._orthanc.OrthancException as error:
+            raise StoreError(f"Orthanc refused the anonymized instance: {error}") from error
+        parents = {key: answer[key] for key in ("ParentPatient", "ParentStudy", "ParentSeries") if key in answer}
+        return StoredInstance(id=answer["ID"], status=answer.get("Status", "Success"), parents=parents)
+
+    def delete_instance(self, instance_id: str) -> None:
+        try:
+            self._orthanc.RestApiDelete(f"/instances/{instance_id}")
+        except self._orthanc.OrthancException:
+            # Already gone (for example deleted by a concurrent call): nothing to do.
+            pass

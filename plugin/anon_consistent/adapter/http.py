@@ -1,0 +1,90 @@
+"""REST plumbing: JSON answers, Orthanc-style errors, method dispatch."""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Request = dict[str, Any]
+Handler = Callable[[Request], Any]
+
+
+class HttpError(Exception):
+    """An error answered to the client as ``{"HttpStatus", "HttpError", "Message", ...}``."""
+
+    def __init__(self, status: int, message: str, details: object = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = details
+
+
+def error_body(status: int, message: str, method: str, uri: str, details: object = None) -> dict[str, object]:
+    body: dict[str, object] = {
+        "HttpStatus": status,
+        "HttpError": HTTPStatus(status).phrase,
+        "Message": message,
+        "Method": method,
+        "Uri": uri,
+    }
+    if details is not None:
+        body["Details"] = details
+    return body
+
+
+def send_json(output: Any, payload: object, status: int = 200) -> None:
+    text = json.dumps(payload, indent=3)
+    if status == 200:
+        output.AnswerBuffer(text, "application/json")
+    else:
+        output.SetHttpHeader("Content-Type", "application/json")
+        send_status(output, status, text)
+
+
+def send_status(output: Any, status: int, text: str) -> None:
+    """Plugin 4.0 takes (status, str, byte length); later versions take (status, buffer)."""
+    try:
+        output.SendHttpStatus(status, text, len(text.encode("utf-8")))
+    except TypeError:
+        output.SendHttpStatus(status, text.encode("utf-8"))
+
+
+def send_text(output: Any, text: str, mime: str) -> None:
+    output.AnswerBuffer(text, mime)
+
+
+def rest_callback(handlers: dict[str, Handler]) -> Callable[..., None]:
+    """Wrap per-method handlers into an Orthanc REST callback.
+
+    A handler returns a JSON-able value (answered with 200), or a
+    ``(text, mime)`` tuple, or raises HttpError.
+    """
+
+    def callback(output: Any, uri: str, **request: Any) -> None:
+        method = request.get("method", "GET")
+        handler = handlers.get(method)
+        if handler is None:
+            output.SendMethodNotAllowed(",".join(sorted(handlers)))
+            return
+        request["uri"] = uri
+        try:
+            result = handler(request)
+        except HttpError as error:
+            send_json(output, error_body(error.status, error.message, method, uri, error.details), error.status)
+            return
+        except Exception as error:  # noqa: BLE001 - a plugin must answer, never crash the HTTP thread
+            log.error("anon-consistent: %s %s failed: %s\n%s", method, uri, error, traceback.format_exc())
+            send_json(output, error_body(500, f"{type(error).__name__}: {error}", method, uri), 500)
+            return
+        if isinstance(result, tuple):
+            send_text(output, *result)
+        else:
+            send_json(output, result)
+
+    return callback

@@ -1,0 +1,139 @@
+"""Background jobs for asynchronous anonymization.
+
+Plugin 4.0 offers no way to create native Orthanc jobs, so the plugin keeps
+its own queue and worker threads and exposes them under
+``/anon-consistent/jobs``. Workers release the GIL between SDK calls, so
+other REST calls (status polling included) are served while a job runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..service import Cancelled, NothingAnonymized
+
+log = logging.getLogger(__name__)
+
+MAX_FINISHED_JOBS = 1000
+
+ProgressCallback = Callable[[int, int], bool]
+JobBody = Callable[[ProgressCallback], dict[str, object]]
+
+
+@dataclass
+class Job:
+    id: str
+    description: dict[str, object]
+    body: JobBody
+    state: str = "Pending"
+    progress: int = 0
+    content: dict[str, object] = field(default_factory=dict)
+    error: str = ""
+    created: float = field(default_factory=time.time)
+    completed: float | None = None
+    cancel_requested: threading.Event = field(default_factory=threading.Event)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "ID": self.id,
+            "Path": f"/anon-consistent/jobs/{self.id}",
+            "State": self.state,
+            "Progress": self.progress,
+            "Content": self.content,
+            "ErrorDescription": self.error,
+            "Description": self.description,
+            "CreationTime": _iso(self.created),
+            "CompletionTime": _iso(self.completed) if self.completed else None,
+        }
+
+
+class JobQueue:
+    def __init__(self, workers: int) -> None:
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pending: queue.Queue[Job | None] = queue.Queue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"anon-consistent-worker-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, body: JobBody, description: dict[str, object]) -> Job:
+        job = Job(id=str(uuid.uuid4()), description=description, body=body)
+        with self._lock:
+            self._jobs[job.id] = job
+            self._forget_old_jobs()
+        self._pending.put(job)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def list(self) -> list[Job]:
+        with self._lock:
+            return list(self._jobs.values())
+
+    def cancel(self, job_id: str) -> Job | None:
+        job = self.get(job_id)
+        if job is not None:
+            job.cancel_requested.set()
+            with self._lock:
+                if job.state == "Pending":
+                    job.state, job.completed = "Cancelled", time.time()
+        return job
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Cancel everything and wait for the workers (called when Orthanc stops)."""
+        for job in self.list():
+            job.cancel_requested.set()
+        for _ in self._threads:
+            self._pending.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _work(self) -> None:
+        while True:
+            job = self._pending.get()
+            if job is None:
+                return
+            with self._lock:
+                if job.state != "Pending":
+                    continue
+                job.state = "Running"
+            self._run(job)
+
+    def _run(self, job: Job) -> None:
+        def progress(done: int, total: int) -> bool:
+            job.progress = 100 if total == 0 else min(99, done * 100 // total)
+            return not job.cancel_requested.is_set()
+
+        try:
+            job.content = job.body(progress)
+            job.state, job.progress = "Success", 100
+        except Cancelled as stop:
+            job.state, job.error = "Cancelled", str(stop)
+        except NothingAnonymized as failure:
+            job.state, job.error = "Failure", str(failure)
+            job.content = failure.result.as_json(str(job.description.get("Project", "")))
+        except Exception as error:  # noqa: BLE001 - a job reports its failure, it never kills the worker
+            log.error("anon-consistent: job %s failed: %s", job.id, error)
+            job.state, job.error = "Failure", f"{type(error).__name__}: {error}"
+        job.completed = time.time()
+
+    def _forget_old_jobs(self) -> None:
+        finished = [j.id for j in self._jobs.values() if j.completed is not None]
+        for job_id in finished[: max(0, len(finished) - MAX_FINISHED_JOBS)]:
+            del self._jobs[job_id]
+
+
+def _iso(timestamp: float) -> str:
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(timestamp))

@@ -1,0 +1,143 @@
+"""The REST routes under /anon-consistent."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .. import __version__
+from ..mapping_store import MappingStore
+from ..options import PROJECT_NAME, OptionsError, parse_options
+from ..service import Anonymizer, Level, NothingAnonymized, ResourceNotFound
+from .config import PluginConfig
+from .http import HttpError, Request, rest_callback
+from .jobs import JobQueue
+
+PREFIX = "/anon-consistent"
+LEVELS = "patients|studies|series|instances"
+
+
+@dataclass
+class Routes:
+    anonymizer: Anonymizer
+    store: MappingStore
+    jobs: JobQueue
+    config: PluginConfig
+
+    def table(self) -> dict[str, Callable[..., None]]:
+        """URI regex -> Orthanc callback."""
+        return {
+            f"{PREFIX}": rest_callback({"GET": self.describe}),
+            f"{PREFIX}/({LEVELS})/([^/]+)": rest_callback({"POST": self.anonymize}),
+            f"{PREFIX}/jobs": rest_callback({"GET": self.list_jobs}),
+            f"{PREFIX}/jobs/([^/]+)": rest_callback({"GET": self.get_job}),
+            f"{PREFIX}/jobs/([^/]+)/cancel": rest_callback({"POST": self.cancel_job}),
+            f"{PREFIX}/projects": rest_callback({"GET": self.list_projects}),
+            f"{PREFIX}/projects/([^/]+)": rest_callback({"GET": self.get_project, "DELETE": self.delete_project}),
+            f"{PREFIX}/projects/([^/]+)/mapping": rest_callback({"GET": self.export_mapping}),
+            f"{PREFIX}/projects/([^/]+)/lookup": rest_callback({"GET": self.lookup}),
+        }
+
+    def describe(self, request: Request) -> dict[str, object]:
+        return {
+            "Version": __version__,
+            "ProfileEdition": self.anonymizer.profile.edition,
+            "UidStrategy": self.config.uid_strategy,
+            "UidRoot": self.config.uid_root,
+            "AllowMappingExport": self.config.allow_mapping_export,
+        }
+
+    def anonymize(self, request: Request) -> dict[str, object]:
+        plural, resource_id = request["groups"]
+        level = Level.from_plural(plural)
+        try:
+            instance_ids = self.anonymizer.list_instances(level, resource_id)
+        except ResourceNotFound:
+            raise HttpError(404, f"Unknown {level.label.lower()}: {resource_id}") from None
+        try:
+            options = parse_options(request.get("body"))
+        except OptionsError as error:
+            raise HttpError(400, str(error)) from None
+
+        def run(progress: Callable[[int, int], bool]) -> dict[str, object]:
+            result = self.anonymizer.run(level, instance_ids, options, progress)
+            return result.as_json(options.project)
+
+        description = {"Level": level.label, "Resource": resource_id, "Project": options.project}
+        if options.asynchronous:
+            job = self.jobs.submit(run, description)
+            return {"ID": job.id, "Path": f"{PREFIX}/jobs/{job.id}"}
+        try:
+            return run(lambda done, total: True)
+        except NothingAnonymized as failure:
+            raise HttpError(500, str(failure), failure.result.as_json(options.project)) from None
+
+    def list_jobs(self, request: Request) -> list[dict[str, object]]:
+        return [job.as_json() for job in self.jobs.list()]
+
+    def get_job(self, request: Request) -> dict[str, object]:
+        job = self.jobs.get(request["groups"][0])
+        if job is None:
+            raise HttpError(404, f"Unknown job: {request['groups'][0]}")
+        return job.as_json()
+
+    def cancel_job(self, request: Request) -> dict[str, object]:
+        job = self.jobs.cancel(request["groups"][0])
+        if job is None:
+            raise HttpError(404, f"Unknown job: {request['groups'][0]}")
+        return job.as_json()
+
+    def _guard_export(self) -> None:
+        if not self.config.allow_mapping_export:
+            raise HttpError(403, 'Mapping export is disabled: set "AnonConsistent": {"AllowMappingExport": true}')
+
+    def _project(self, request: Request) -> str:
+        self._guard_export()
+        project = str(request["groups"][0])
+        if not PROJECT_NAME.match(project) or not self.store.has_project(project):
+            raise HttpError(404, f"Unknown project: {project}")
+        return project
+
+    def list_projects(self, request: Request) -> list[dict[str, object]]:
+        self._guard_export()
+        return self.store.projects()
+
+    def get_project(self, request: Request) -> dict[str, object]:
+        project = self._project(request)
+        return next(p for p in self.store.projects() if p["Project"] == project)
+
+    def delete_project(self, request: Request) -> dict[str, object]:
+        project = self._project(request)
+        return {"Project": project, "DeletedMappings": self.store.delete_project(project)}
+
+    def export_mapping(self, request: Request) -> Any:
+        project = self._project(request)
+        rows = self.store.rows(project)
+        export_format = _query(request, "format", "json")
+        if export_format == "csv":
+            text = io.StringIO()
+            writer = csv.writer(text, lineterminator="\n")
+            writer.writerow(["kind", "original", "anonymized", "created"])
+            writer.writerows([row.kind, row.original, row.anonymized, row.created_at] for row in rows)
+            return (text.getvalue(), "text/csv")
+        if export_format != "json":
+            raise HttpError(400, f'Unknown format {export_format!r}: use "json" or "csv"')
+        return {"Project": project, "Mapping": [row.as_json() for row in rows]}
+
+    def lookup(self, request: Request) -> dict[str, object]:
+        project = self._project(request)
+        value = _query(request, "value", "")
+        if not value:
+            raise HttpError(400, 'Missing query argument "value"')
+        found = self.store.lookup(project, value)
+        if not found:
+            raise HttpError(404, f"No mapping for {value!r} in project {project}")
+        return {"Project": project, "Matches": [row.as_json() for row in found]}
+
+
+def _query(request: Request, name: str, default: str) -> str:
+    arguments = request.get("get") or {}
+    return str(arguments.get(name, default))

@@ -1,0 +1,139 @@
+"""Persistent mapping of original values to anonymized ones, per project.
+
+Schema (version 1), documented in README "Mapping database":
+
+    meta(key TEXT PRIMARY KEY, value TEXT)          -- 'schema_version' = '1'
+    mapping(project, kind, original, anonymized, created_at,
+            PRIMARY KEY (project, kind, original))  -- one new value per original
+    index mapping_by_anonymized(project, anonymized)
+
+``kind`` is ``UID``, ``PatientID`` (the pseudonym, also used as PatientName)
+or ``DateOffset`` (days, as text). The primary key makes "first writer wins"
+hold even when several threads or processes race for the same original:
+everyone inserts with OR IGNORE, then everyone reads the one stored row.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mapping (
+    project TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    original TEXT NOT NULL,
+    anonymized TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (project, kind, original)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mapping_by_anonymized ON mapping (project, anonymized);
+"""
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    project: str
+    kind: str
+    original: str
+    anonymized: str
+    created_at: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"Kind": self.kind, "Original": self.original, "Anonymized": self.anonymized, "Created": self.created_at}
+
+
+class SchemaError(RuntimeError):
+    """The database was written by an incompatible version of the plugin."""
+
+
+class MappingStore:
+    """Thread-safe SQLite store; one connection guarded by a lock."""
+
+    def __init__(self, path: str | Path) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # With WAL, NORMAL keeps every commit across a crash of Orthanc and
+            # only risks the last ones on power loss, at a fraction of FULL's cost.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._check_schema_version()
+
+    def _check_schema_version(self) -> None:
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        (found,) = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if int(found) != SCHEMA_VERSION:
+            raise SchemaError(f"mapping database has schema version {found}, this plugin needs {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def get_or_create(self, project: str, kind: str, original: str, make: Callable[[], str]) -> str:
+        """Return the stored value for ``original``, creating it with ``make`` if absent."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT anonymized FROM mapping WHERE project = ? AND kind = ? AND original = ?",
+                (project, kind, original),
+            ).fetchone()
+            if row is not None:
+                return str(row[0])
+            self._db.execute(
+                "INSERT OR IGNORE INTO mapping (project, kind, original, anonymized) VALUES (?, ?, ?, ?)",
+                (project, kind, original, make()),
+            )
+            # Another process may have won the race: whatever is stored is the answer.
+            (stored,) = self._db.execute(
+                "SELECT anonymized FROM mapping WHERE project = ? AND kind = ? AND original = ?",
+                (project, kind, original),
+            ).fetchone()
+            return str(stored)
+
+    def projects(self) -> list[dict[str, object]]:
+        """Every project with its number of mappings per kind."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT project, kind, COUNT(*) FROM mapping GROUP BY project, kind ORDER BY project, kind"
+            ).fetchall()
+        summary: dict[str, dict[str, int]] = {}
+        for project, kind, count in rows:
+            summary.setdefault(project, {})[kind] = count
+        return [{"Project": p, "Counts": counts, "Total": sum(counts.values())} for p, counts in summary.items()]
+
+    def has_project(self, project: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM mapping WHERE project = ? LIMIT 1", (project,)).fetchone() is not None
+
+    def rows(self, project: str) -> list[MappingRow]:
+        with self._lock:
+            found = self._db.execute(
+                "SELECT project, kind, original, anonymized, created_at FROM mapping "
+                "WHERE project = ? ORDER BY kind, created_at, original",
+                (project,),
+            ).fetchall()
+        return [MappingRow(*row) for row in found]
+
+    def lookup(self, project: str, value: str) -> list[MappingRow]:
+        """Rows where ``value`` is either the original or the anonymized value."""
+        with self._lock:
+            found = self._db.execute(
+                "SELECT project, kind, original, anonymized, created_at FROM mapping "
+                "WHERE project = ? AND (original = ? OR anonymized = ?) ORDER BY kind",
+                (project, value, value),
+            ).fetchall()
+        return [MappingRow(*row) for row in found]
+
+    def delete_project(self, project: str) -> int:
+        """Remove a project; returns how many rows were deleted."""
+        with self._lock:
+            return self._db.execute("DELETE FROM mapping WHERE project = ?", (project,)).rowcount

@@ -1,0 +1,154 @@
+"""The JSON body of an anonymization request, parsed and validated.
+
+Option names and meanings follow Orthanc's own ``/studies/{id}/anonymize`` so
+that existing scripts only change the URL.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+from pydicom.tag import BaseTag, Tag
+
+from .uids import is_valid_uid
+
+DEFAULT_PROJECT = "default"
+PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+# Orthanc refuses to touch these without "Force": changing them silently
+# would merge or split resources in its index.
+FORCE_REQUIRED = frozenset(Tag(k) for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"))
+
+_BOOLEAN_OPTIONS = {
+    "KeepPrivateTags": "keep_private_tags",
+    "Force": "force",
+    "KeepSource": "keep_source",
+    "ShiftDates": "shift_dates",
+    "Asynchronous": "asynchronous",
+}
+_KNOWN_OPTIONS = frozenset(_BOOLEAN_OPTIONS) | {"Replace", "Keep", "Remove", "Project", "Priority", "DicomVersion"}
+
+
+class OptionsError(ValueError):
+    """The request body is not a valid set of options (HTTP 400)."""
+
+
+@dataclass(frozen=True)
+class AnonymizationOptions:
+    """What one anonymization call was asked to do."""
+
+    replace: dict[BaseTag, str] = field(default_factory=dict)
+    keep: frozenset[BaseTag] = frozenset()
+    remove: frozenset[BaseTag] = frozenset()
+    keep_private_tags: bool = False
+    force: bool = False
+    keep_source: bool = True
+    shift_dates: bool = False
+    asynchronous: bool = False
+    project: str = DEFAULT_PROJECT
+
+    @property
+    def uid_overrides(self) -> frozenset[BaseTag]:
+        """UI attributes whose values the caller pins (kept or replaced)."""
+        return frozenset(t for t in (*self.replace, *self.keep) if _vr(t) == "UI")
+
+    def describe(self) -> str:
+        """Short, non-identifying summary recorded in DeidentificationMethod."""
+        parts = []
+        if self.keep:
+            parts.append("Keep " + " ".join(sorted(_name(t) for t in self.keep)))
+        if self.replace:
+            parts.append("Replace " + " ".join(sorted(_name(t) for t in self.replace)))
+        if self.remove:
+            parts.append("Remove " + " ".join(sorted(_name(t) for t in self.remove)))
+        if self.keep_private_tags:
+            parts.append("KeepPrivateTags")
+        if self.shift_dates:
+            parts.append("ShiftDates")
+        return "; ".join(parts)
+
+
+def parse_tag(text: str) -> BaseTag:
+    """Accept ``PatientName``, ``0010,0010``, ``(0010,0010)`` or ``00100010``."""
+    cleaned = text.strip().strip("()").replace(",", "").replace(" ", "")
+    if re.fullmatch(r"[0-9A-Fa-f]{8}", cleaned):
+        return Tag(int(cleaned, 16))
+    number = tag_for_keyword(text.strip())
+    if number is None:
+        raise OptionsError(f"Unknown DICOM tag: {text!r}")
+    return Tag(number)
+
+
+def parse_options(body: bytes | str | None) -> AnonymizationOptions:
+    """Parse a request body; an empty body means every default."""
+    if body is None or not body.strip():
+        return AnonymizationOptions()
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise OptionsError(f"The request body is not valid JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise OptionsError("The request body must be a JSON object")
+    unknown = sorted(set(document) - _KNOWN_OPTIONS)
+    if unknown:
+        raise OptionsError(f"Unknown option(s): {', '.join(unknown)}")
+
+    flags: dict[str, bool] = {}
+    for option, attribute in _BOOLEAN_OPTIONS.items():
+        if option in document:
+            if not isinstance(document[option], bool):
+                raise OptionsError(f'"{option}" must be true or false')
+            flags[attribute] = document[option]
+
+    replace = _parse_replace(document.get("Replace", {}))
+    keep = frozenset(_parse_tag_list(document.get("Keep", []), "Keep"))
+    remove = frozenset(_parse_tag_list(document.get("Remove", []), "Remove"))
+    project = document.get("Project", DEFAULT_PROJECT)
+    if not isinstance(project, str) or not PROJECT_NAME.match(project):
+        raise OptionsError('"Project" must be 1-64 characters among letters, digits, ".", "_" and "-"')
+
+    clash = (keep & remove) | (keep & set(replace)) | (remove & set(replace))
+    if clash:
+        raise OptionsError(f"A tag cannot be both kept, replaced or removed: {', '.join(_name(t) for t in clash)}")
+    if not flags.get("force", False):
+        forced = sorted(_name(t) for t in (keep | set(replace)) & FORCE_REQUIRED)
+        if forced:
+            raise OptionsError(f'Keeping or replacing {", ".join(forced)} requires "Force": true')
+    return AnonymizationOptions(replace=replace, keep=keep, remove=remove, project=project, **flags)
+
+
+def _parse_tag_list(value: object, option: str) -> list[BaseTag]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise OptionsError(f'"{option}" must be a list of tag names')
+    return [parse_tag(item) for item in value]
+
+
+def _parse_replace(value: object) -> dict[BaseTag, str]:
+    if not isinstance(value, dict):
+        raise OptionsError('"Replace" must be an object mapping tags to string values')
+    replace: dict[BaseTag, str] = {}
+    for key, new_value in value.items():
+        tag = parse_tag(key)
+        if not isinstance(new_value, str):
+            raise OptionsError(f'"Replace" value for {key} must be a string')
+        vr = _vr(tag)
+        if vr == "SQ":
+            raise OptionsError(f'"Replace" cannot set the sequence {key}')
+        if vr == "UI" and not is_valid_uid(new_value):
+            raise OptionsError(f'"Replace" value for {key} is not a valid UID: {new_value!r}')
+        replace[tag] = new_value
+    return replace
+
+
+def _vr(tag: BaseTag) -> str:
+    try:
+        return str(dictionary_VR(tag))
+    except KeyError:
+        return "UN"
+
+
+def _name(tag: BaseTag) -> str:
+    return keyword_for_tag(tag) or f"{tag.group:04X},{tag.element:04X}"

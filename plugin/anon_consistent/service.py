@@ -1,0 +1,183 @@
+"""One anonymization call, from resource to stored result.
+
+request -> plan -> per-instance rewrite -> store -> response. The Orthanc side
+is reached only through the ``OrthancGateway`` protocol, which the adapter
+implements with the real SDK and the unit tests with a fake.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+from .mapping_store import MappingStore
+from .options import AnonymizationOptions
+from .plan import ElementPlan
+from .profile import ConfidentialityProfile
+from .pseudonyms import PatientKeyFactory
+from .rewriter import InstanceRewriteError, pin_uid_overrides, rewrite_instance
+from .session import MappingSession, PinConflictError
+from .uids import UidFactory
+
+log = logging.getLogger(__name__)
+
+
+class Level(Enum):
+    PATIENT = ("patients", "Patient", "ParentPatient")
+    STUDY = ("studies", "Study", "ParentStudy")
+    SERIES = ("series", "Series", "ParentSeries")
+    INSTANCE = ("instances", "Instance", "ID")
+
+    def __init__(self, plural: str, label: str, stored_key: str) -> None:
+        self.plural = plural
+        self.label = label
+        self.stored_key = stored_key
+
+    @classmethod
+    def from_plural(cls, plural: str) -> Level:
+        for level in cls:
+            if level.plural == plural:
+                return level
+        raise ValueError(f"unknown level {plural!r}")
+
+
+class ResourceNotFound(LookupError):
+    """The Orthanc resource to anonymize does not exist (HTTP 404)."""
+
+
+class Cancelled(Exception):
+    """The caller asked to stop; instances stored so far stay."""
+
+
+class NothingAnonymized(RuntimeError):
+    """Every instance failed; the result carries the reasons."""
+
+    def __init__(self, result: AnonymizationResult) -> None:
+        super().__init__(f"none of the {result.total} instance(s) could be anonymized")
+        self.result = result
+
+
+@dataclass(frozen=True)
+class StoredInstance:
+    """What Orthanc answered to POST /instances."""
+
+    id: str
+    status: str
+    parents: dict[str, str]
+
+
+class OrthancGateway(Protocol):
+    def instances_of(self, level: Level, resource_id: str) -> list[str]:
+        """Orthanc IDs of every instance below a resource; ResourceNotFound if absent."""
+
+    def read_instance(self, instance_id: str) -> bytes: ...
+
+    def store_instance(self, data: bytes) -> StoredInstance: ...
+
+    def delete_instance(self, instance_id: str) -> None: ...
+
+
+@dataclass
+class AnonymizationResult:
+    level: Level
+    total: int
+    new_ids: dict[str, str] = field(default_factory=dict)
+    done: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    source_deleted: bool = False
+
+    def as_json(self, project: str) -> dict[str, object]:
+        resource_id = self.new_ids.get(self.level.stored_key)
+        return {
+            "ID": resource_id,
+            "Path": f"/{self.level.plural}/{resource_id}" if resource_id else None,
+            "Type": self.level.label,
+            "PatientID": self.new_ids.get("ParentPatient"),
+            "InstancesCount": self.done,
+            "FailedInstancesCount": len(self.failed),
+            "FailedInstances": self.failed,
+            "IsAnonymization": True,
+            "Project": project,
+            "SourceDeleted": self.source_deleted,
+        }
+
+
+@dataclass
+class Anonymizer:
+    """Everything a call needs that does not change between calls."""
+
+    gateway: OrthancGateway
+    store: MappingStore
+    profile: ConfidentialityProfile
+    uid_factory: UidFactory
+    patient_keys: PatientKeyFactory
+
+    def list_instances(self, level: Level, resource_id: str) -> list[str]:
+        return self.gateway.instances_of(level, resource_id)
+
+    def run(
+        self,
+        level: Level,
+        instance_ids: list[str],
+        options: AnonymizationOptions,
+        on_progress: Callable[[int, int], bool] = lambda done, total: True,
+    ) -> AnonymizationResult:
+        """Anonymize ``instance_ids``; ``on_progress`` returning False cancels."""
+        plan = ElementPlan(self.profile, options)
+        session = MappingSession(self.store, options.project, self.uid_factory, self.patient_keys)
+        result = AnonymizationResult(level=level, total=len(instance_ids))
+        sources = frozenset(instance_ids)
+        unreadable = self._pin_overrides(instance_ids, plan, session) if options.uid_overrides else {}
+        for index, instance_id in enumerate(instance_ids):
+            if not on_progress(index, len(instance_ids)):
+                raise Cancelled(f"cancelled after {index} of {len(instance_ids)} instances")
+            if instance_id in unreadable:
+                result.failed.append({"ID": instance_id, "Error": unreadable[instance_id]})
+                continue
+            try:
+                stored = self._anonymize_one(instance_id, plan, session, sources)
+            except (InstanceRewriteError, PinConflictError, StoreError) as error:
+                log.error("anon-consistent: instance %s failed: %s", instance_id, error)
+                result.failed.append({"ID": instance_id, "Error": str(error)})
+                continue
+            result.done += 1
+            result.new_ids = {**stored.parents, "ID": stored.id}
+        on_progress(len(instance_ids), len(instance_ids))
+        if result.done == 0 and result.total > 0:
+            raise NothingAnonymized(result)
+        if not options.keep_source and not result.failed:
+            for instance_id in instance_ids:
+                self.gateway.delete_instance(instance_id)
+            result.source_deleted = True
+        return result
+
+    def _pin_overrides(self, instance_ids: list[str], plan: ElementPlan, session: MappingSession) -> dict[str, str]:
+        failures = {}
+        for instance_id in instance_ids:
+            try:
+                pin_uid_overrides(self.gateway.read_instance(instance_id), plan, session)
+            except (InstanceRewriteError, PinConflictError) as error:
+                log.error("anon-consistent: instance %s failed: %s", instance_id, error)
+                failures[instance_id] = str(error)
+        return failures
+
+    def _anonymize_one(
+        self, instance_id: str, plan: ElementPlan, session: MappingSession, sources: frozenset[str]
+    ) -> StoredInstance:
+        rewritten = rewrite_instance(self.gateway.read_instance(instance_id), plan, session)
+        stored = self.gateway.store_instance(rewritten.data)
+        if stored.status != "AlreadyStored":
+            return stored
+        # Orthanc keeps the first copy of a SOP instance; a re-run with other
+        # options must replace it ("latest call wins"), but never a source.
+        if stored.id in sources:
+            raise StoreError("the anonymized instance would overwrite its source: every identifier was kept")
+        self.gateway.delete_instance(stored.id)
+        return self.gateway.store_instance(rewritten.data)
+
+
+class StoreError(RuntimeError):
+    """Orthanc refused to store an anonymized instance."""
