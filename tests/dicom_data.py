@@ -107,3 +107,26 @@ def rt_study() -> list[Dataset]:
 
 def encoded(datasets: list[Dataset]) -> list[bytes]:
     return [encode(ds) for ds in datasets]
+
+
+def reidentified(datasets: list[Dataset], patient_id: str | None = None) -> list[Dataset]:
+    """The same objects under new UIDs (consistently), so each test gets its own study in Orthanc."""
+    from anon_consistent.uid_policy import is_registry_uid, keeps_uid_attribute
+
+    new_uids: dict[str, str] = {}
+
+    def remap(dataset: Dataset) -> None:
+        for element in dataset:
+            if element.VR == "SQ":
+                for item in element.value:
+                    remap(item)
+            elif element.VR == "UI" and element.value and not keeps_uid_attribute(element.tag):
+                if isinstance(element.value, str) and not is_registry_uid(element.value):
+                    element.value = new_uids.setdefault(element.value, generate_uid())
+
+    for dataset in datasets:
+        remap(dataset)
+        if patient_id is not None:
+            dataset.PatientID = patient_id
+            dataset.PatientName = f"Test^{patient_id}"
+    return datasets

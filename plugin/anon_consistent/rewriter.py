@@ -27,6 +27,11 @@ from .session import MappingSession, PatientIdentity
 from .uid_policy import is_registry_uid, keeps_uid_attribute
 from .uids import is_valid_uid
 
+# The file is written by us, so PS3.10 wants our implementation's identity in
+# the meta, not the original writer's (which can equal an InstanceCreatorUID).
+IMPLEMENTATION_CLASS_UID = "2.25.12172323154350808376137170144592877644"
+IMPLEMENTATION_VERSION_NAME = ("ANONCONS_" + __version__.replace(".", "_"))[:16]
+
 PATIENT_ID = Tag("PatientID")
 PATIENT_NAME = Tag("PatientName")
 SOP_INSTANCE_UID = Tag("SOPInstanceUID")
@@ -116,7 +121,7 @@ def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) ->
         mark_deidentified(dataset, plan)
         sync_file_meta(dataset, session)
         output = BytesIO()
-        dataset.save_as(output)
+        dataset.save_as(output, enforce_file_format=True)
     except InstanceRewriteError:
         raise
     except Exception as error:  # pydicom raises many types on malformed values
@@ -197,6 +202,8 @@ def sync_file_meta(dataset: Dataset, session: MappingSession) -> None:
         meta.pop(tag, None)
     meta.pop(Tag(0x0002, 0x0000), None)
     meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
+    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
     if "SOPClassUID" in dataset:
         meta.MediaStorageSOPClassUID = dataset.SOPClassUID
 

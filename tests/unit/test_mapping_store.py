@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from anon_consistent.mapping_store import SCHEMA_VERSION, MappingStore, SchemaError
+
+
+def test_one_value_per_original_and_project(tmp_path: Path) -> None:
+    store = MappingStore(tmp_path / "m.sqlite")
+    counter = itertools.count()
+    make = lambda: f"2.25.{next(counter)}"  # noqa: E731
+    first = store.get_or_create("a", "UID", "1.2.3", make)
+    assert store.get_or_create("a", "UID", "1.2.3", make) == first
+    assert store.get_or_create("b", "UID", "1.2.3", make) != first
+    assert [r.anonymized for r in store.lookup("a", first)] == [first]
+    assert [r.original for r in store.lookup("a", "1.2.3")] == ["1.2.3"]
+
+
+def test_mapping_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite"
+    value = MappingStore(path).get_or_create("p", "UID", "1.2.3", lambda: "2.25.7")
+    assert MappingStore(path).get_or_create("p", "UID", "1.2.3", lambda: "2.25.8") == value
+
+
+def test_concurrent_threads_and_connections_agree(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite"
+    stores = [MappingStore(path) for _ in range(4)]  # separate connections, like separate processes
+    results: list[str] = []
+    lock = threading.Lock()
+    counter = itertools.count()
+
+    def worker(store: MappingStore) -> None:
+        for n in range(50):
+            value = store.get_or_create("p", "UID", f"1.2.{n}", lambda: f"2.25.{next(counter)}")
+            with lock:
+                results.append(f"{n}={value}")
+
+    threads = [threading.Thread(target=worker, args=(stores[i % 4],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    per_original: dict[str, set[str]] = {}
+    for entry in results:
+        original, value = entry.split("=")
+        per_original.setdefault(original, set()).add(value)
+    assert len(per_original) == 50
+    assert all(len(values) == 1 for values in per_original.values())
+    assert len(stores[0].rows("p")) == 50
+
+
+def test_projects_listing_and_deletion(tmp_path: Path) -> None:
+    store = MappingStore(tmp_path / "m.sqlite")
+    store.get_or_create("a", "UID", "1", lambda: "2.25.1")
+    store.get_or_create("a", "PatientID", "X", lambda: "ANON-1")
+    store.get_or_create("b", "UID", "1", lambda: "2.25.2")
+    assert store.projects() == [
+        {"Project": "a", "Counts": {"PatientID": 1, "UID": 1}, "Total": 2},
+        {"Project": "b", "Counts": {"UID": 1}, "Total": 1},
+    ]
+    assert store.delete_project("a") == 2
+    assert not store.has_project("a") and store.has_project("b")
+
+
+def test_schema_version_is_checked(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite"
+    MappingStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    with pytest.raises(SchemaError):
+        MappingStore(path)
