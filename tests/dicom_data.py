@@ -98,9 +98,7 @@ def rt_study() -> list[Dataset]:
     rtstruct = _make_member(read("rtstruct.dcm"), ct, {CT_IMAGE_STORAGE: ct_uids})
     referenced_series = rtstruct.ReferencedFrameOfReferenceSequence[0].RTReferencedStudySequence[0]
     referenced_series.RTReferencedSeriesSequence[0].ContourImageSequence = [_image_reference(c) for c in cts]
-    rtplan = _make_member(
-        read("rtplan.dcm"), ct, {RT_STRUCT_STORAGE: itertools.cycle([rtstruct.SOPInstanceUID])}
-    )
+    rtplan = _make_member(read("rtplan.dcm"), ct, {RT_STRUCT_STORAGE: itertools.cycle([rtstruct.SOPInstanceUID])})
     rtdose = _make_member(read("rtdose.dcm"), ct, {RT_PLAN_STORAGE: itertools.cycle([rtplan.SOPInstanceUID])})
     return [*cts, rtstruct, rtplan, rtdose]
 

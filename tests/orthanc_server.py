@@ -147,5 +147,3 @@ def running_orthanc_rss_kib(server: OrthancServer) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
-
-

@@ -112,7 +112,9 @@ class MappingStore:
 
     def has_project(self, project: str) -> bool:
         with self._lock:
-            return self._db.execute("SELECT 1 FROM mapping WHERE project = ? LIMIT 1", (project,)).fetchone() is not None
+            return (
+                self._db.execute("SELECT 1 FROM mapping WHERE project = ? LIMIT 1", (project,)).fetchone() is not None
+            )
 
     def rows(self, project: str) -> list[MappingRow]:
         with self._lock:

@@ -19,6 +19,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
+from pydicom.uid import UID
 
 from . import __version__
 from .dates import shift_da, shift_dt
@@ -119,7 +120,7 @@ def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) ->
         walk(dataset, context)
         set_patient_identity(dataset, plan, context.patient)
         mark_deidentified(dataset, plan)
-        sync_file_meta(dataset, session)
+        sync_file_meta(dataset)
         output = BytesIO()
         dataset.save_as(output, enforce_file_format=True)
     except InstanceRewriteError:
@@ -187,7 +188,7 @@ def mark_deidentified(dataset: Dataset, plan: ElementPlan) -> None:
         dataset.LongitudinalTemporalInformationModified = "MODIFIED"
 
 
-def sync_file_meta(dataset: Dataset, session: MappingSession) -> None:
+def sync_file_meta(dataset: Dataset) -> None:
     """Keep the file meta consistent with the rewritten dataset."""
     meta: FileMetaDataset = dataset.file_meta if "file_meta" in dataset.__dict__ else FileMetaDataset()
     dataset.file_meta = meta
@@ -195,14 +196,12 @@ def sync_file_meta(dataset: Dataset, session: MappingSession) -> None:
         # A file without meta (as some senders produce) is written as a proper
         # Part 10 file in the encoding it was read with.
         implicit, little = dataset.original_encoding
-        meta.TransferSyntaxUID = _TRANSFER_SYNTAX_FOR_ENCODING[(bool(implicit), bool(little))]
-    if dataset.preamble is None:
-        dataset.preamble = b"\x00" * 128
+        meta.TransferSyntaxUID = UID(_TRANSFER_SYNTAX_FOR_ENCODING[(bool(implicit), bool(little))])
     for tag in _META_TO_DROP:
         meta.pop(tag, None)
     meta.pop(Tag(0x0002, 0x0000), None)
     meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
-    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    meta.ImplementationClassUID = UID(IMPLEMENTATION_CLASS_UID)
     meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
     if "SOPClassUID" in dataset:
         meta.MediaStorageSOPClassUID = dataset.SOPClassUID

@@ -231,7 +231,11 @@ def test_hmac_mode_agrees_across_two_servers_without_shared_storage(tmp_path: Pa
         for server in (one, two):
             study = server.upload_all(blobs)[0]["ParentStudy"]
             answer = anonymize(server, "studies", study, Project="multi-site")
-            results.append(sorted((d.SOPInstanceUID, str(d.PatientID)) for d in stored_datasets(server, "studies", str(answer["ID"]))))
+            results.append(
+                sorted(
+                    (d.SOPInstanceUID, str(d.PatientID)) for d in stored_datasets(server, "studies", str(answer["ID"]))
+                )
+            )
             assert server.json("/anon-consistent/projects/multi-site")["Total"] > 0  # pairs are recorded
         assert results[0] == results[1]
         assert results[0][0][0].startswith("2.25.")
@@ -244,4 +248,4 @@ def test_hmac_without_secret_refuses_to_start(tmp_path: Path) -> None:
     server = OrthancServer(tmp_path, plugin_config={"UidStrategy": "hmac"})
     with pytest.raises(RuntimeError):
         server.start(timeout=15)
-    assert "no \"Secret\" is configured" in server.log_tail(200)
+    assert 'no "Secret" is configured' in server.log_tail(200)

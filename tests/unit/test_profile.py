@@ -18,9 +18,17 @@ def test_table_is_recorded_with_a_current_edition_and_its_provenance() -> None:
 def test_key_rows() -> None:
     profile = load_basic_profile()
     expected = {
-        "StudyInstanceUID": "U", "SeriesInstanceUID": "U", "SOPInstanceUID": "U", "FrameOfReferenceUID": "U",
-        "ReferencedSOPInstanceUID": "U", "PatientName": "Z", "PatientID": "Z/D", "AccessionNumber": "Z",
-        "StudyDate": "Z", "InstitutionName": "X/Z/D", "ReferencedImageSequence": "X/Z/U*",
+        "StudyInstanceUID": "U",
+        "SeriesInstanceUID": "U",
+        "SOPInstanceUID": "U",
+        "FrameOfReferenceUID": "U",
+        "ReferencedSOPInstanceUID": "U",
+        "PatientName": "Z",
+        "PatientID": "Z/D",
+        "AccessionNumber": "Z",
+        "StudyDate": "Z",
+        "InstitutionName": "X/Z/D",
+        "ReferencedImageSequence": "X/Z/U*",
     }
     for keyword, action in expected.items():
         row = profile.lookup(int(Tag(keyword)))

@@ -221,5 +221,5 @@ def _days_between(before: str, after: str) -> int:
 def test_unparseable_instance_raises_a_clear_error() -> None:
     from anon_consistent.rewriter import InstanceRewriteError
 
-    with pytest.raises(InstanceRewriteError, match="SOPInstanceUID|parse"):
+    with pytest.raises(InstanceRewriteError, match=r"SOPInstanceUID|parse"):
         OfflineEngine().run_bytes([b"not a dicom file at all"])

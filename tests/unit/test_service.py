@@ -100,6 +100,10 @@ def test_cancellation_stops_between_instances() -> None:
     fake = FakeOrthanc(sources())
     anonymizer = make(fake)
     with pytest.raises(Cancelled):
-        anonymizer.run(Level.STUDY, anonymizer.list_instances(Level.STUDY, "study"), parse_options(b""),
-                       lambda done, total: done < 3)
+        anonymizer.run(
+            Level.STUDY,
+            anonymizer.list_instances(Level.STUDY, "study"),
+            parse_options(b""),
+            lambda done, total: done < 3,
+        )
     assert len([k for k in fake.files if k.startswith("new-")]) == 3

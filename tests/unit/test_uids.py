@@ -9,8 +9,17 @@ ORIGINAL = "1.2.826.0.1.3680043.8.498.2010020400001"
 
 @pytest.mark.parametrize(
     ("value", "valid"),
-    [("1.2.3", True), ("2.25.0", True), ("1.02.3", False), ("1..2", False), ("1.2.", False), ("1.2a", False),
-     ("1." + "1" * 62, True), ("1." + "1" * 63, False), ("", False)],
+    [
+        ("1.2.3", True),
+        ("2.25.0", True),
+        ("1.02.3", False),
+        ("1..2", False),
+        ("1.2.", False),
+        ("1.2a", False),
+        ("1." + "1" * 62, True),
+        ("1." + "1" * 63, False),
+        ("", False),
+    ],
 )
 def test_uid_validity(value: str, valid: bool) -> None:
     assert is_valid_uid(value) is valid

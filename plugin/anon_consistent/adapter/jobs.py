@@ -60,8 +60,7 @@ class JobQueue:
         self._lock = threading.Lock()
         self._pending: queue.Queue[Job | None] = queue.Queue()
         self._threads = [
-            threading.Thread(target=self._work, name=f"anon-consistent-worker-{n}", daemon=True)
-            for n in range(workers)
+            threading.Thread(target=self._work, name=f"anon-consistent-worker-{n}", daemon=True) for n in range(workers)
         ]
         for thread in self._threads:
             thread.start()
