@@ -15,6 +15,7 @@ from typing import Protocol
 
 from .mapping_store import MappingStore
 from .options import AnonymizationOptions
+from .pipeline import Stopped, run_pipeline
 from .plan import ElementPlan
 from .profile import ConfidentialityProfile
 from .pseudonyms import PatientKeyFactory
@@ -131,22 +132,33 @@ class Anonymizer:
         result = AnonymizationResult(level=level, total=len(instance_ids))
         sources = frozenset(instance_ids)
         unreadable = self._pin_overrides(instance_ids, plan, session) if options.uid_overrides else {}
-        for index, instance_id in enumerate(instance_ids):
-            if not on_progress(index, len(instance_ids)):
-                raise Cancelled(f"cancelled after {index} of {len(instance_ids)} instances")
-            if instance_id in unreadable:
-                result.failed.append({"ID": instance_id, "Error": unreadable[instance_id]})
-                continue
-            try:
-                stored = self._anonymize_one(instance_id, plan, session, sources)
-            except (InstanceRewriteError, PinConflictError, StoreError) as error:
-                log.error("anon-consistent: instance %s failed: %s", instance_id, error)
-                result.failed.append({"ID": instance_id, "Error": str(error)})
-                continue
-            result.done += 1
-            result.new_ids = {**stored.parents, "ID": stored.id}
-        on_progress(len(instance_ids), len(instance_ids))
-        if result.done == 0 and result.total > 0:
+        for instance_id, reason in unreadable.items():
+            result.failed.append({"ID": instance_id, "Error": reason})
+        pending = [i for i in instance_ids if i not in unreadable]
+        total = len(instance_ids)
+
+        def keep_going(started: int) -> bool:
+            return on_progress(len(unreadable) + started, total)
+
+        try:
+            outcomes = run_pipeline(
+                pending,
+                read=self.gateway.read_instance,
+                transform=lambda data: rewrite_instance(data, plan, session).data,
+                store=lambda data: self._store(data, sources),
+                should_continue=keep_going,
+            )
+        except Stopped as stopped:
+            raise Cancelled(f"cancelled after {len(stopped.outcomes)} of {total} instances") from None
+        for outcome in outcomes:
+            if outcome.error is not None:
+                log.error("anon-consistent: instance %s failed: %s", outcome.item_id, outcome.error)
+                result.failed.append({"ID": outcome.item_id, "Error": _describe(outcome.error)})
+            elif outcome.value is not None:
+                result.done += 1
+                result.new_ids = {**outcome.value.parents, "ID": outcome.value.id}
+        on_progress(total, total)
+        if result.done == 0 and total > 0:
             raise NothingAnonymized(result)
         if not options.keep_source and not result.failed:
             for instance_id in instance_ids:
@@ -164,11 +176,8 @@ class Anonymizer:
                 failures[instance_id] = str(error)
         return failures
 
-    def _anonymize_one(
-        self, instance_id: str, plan: ElementPlan, session: MappingSession, sources: frozenset[str]
-    ) -> StoredInstance:
-        rewritten = rewrite_instance(self.gateway.read_instance(instance_id), plan, session)
-        stored = self.gateway.store_instance(rewritten.data)
+    def _store(self, data: bytes, sources: frozenset[str]) -> StoredInstance:
+        stored = self.gateway.store_instance(data)
         if stored.status != "AlreadyStored":
             return stored
         # Orthanc keeps the first copy of a SOP instance; a re-run with other
@@ -176,8 +185,15 @@ class Anonymizer:
         if stored.id in sources:
             raise StoreError("the anonymized instance would overwrite its source: every identifier was kept")
         self.gateway.delete_instance(stored.id)
-        return self.gateway.store_instance(rewritten.data)
+        return self.gateway.store_instance(data)
 
 
 class StoreError(RuntimeError):
     """Orthanc refused to store an anonymized instance."""
+
+
+def _describe(error: Exception) -> str:
+    """Expected failures speak for themselves; anything else names its type too."""
+    if isinstance(error, (InstanceRewriteError, PinConflictError, StoreError, ResourceNotFound)):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
