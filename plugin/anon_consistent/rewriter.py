@@ -23,6 +23,7 @@ from pydicom.uid import UID
 
 from . import __version__
 from .dates import shift_da, shift_dt
+from .encoder import encode
 from .plan import Action, ElementPlan
 from .session import MappingSession, PatientIdentity
 from .uid_policy import is_registry_uid, keeps_uid_attribute
@@ -121,13 +122,12 @@ def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) ->
         set_patient_identity(dataset, plan, context.patient)
         mark_deidentified(dataset, plan)
         sync_file_meta(dataset)
-        output = BytesIO()
-        dataset.save_as(output, enforce_file_format=True)
+        encoded = encode(dataset)
     except InstanceRewriteError:
         raise
     except Exception as error:  # pydicom raises many types on malformed values
         raise InstanceRewriteError(f"{type(error).__name__}: {error}") from error
-    return RewrittenInstance(output.getvalue(), original_sop, str(dataset.SOPInstanceUID))
+    return RewrittenInstance(encoded, original_sop, str(dataset.SOPInstanceUID))
 
 
 def pin_uid_overrides(data: bytes, plan: ElementPlan, session: MappingSession) -> None:

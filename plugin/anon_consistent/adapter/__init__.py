@@ -11,8 +11,8 @@ from ..mapping_store import MappingStore
 from ..profile import load_basic_profile
 from ..service import Anonymizer
 from .config import ConfigError, load_config
-from .gateway import SdkGateway
 from .jobs import JobQueue
+from .loopback import make_gateway
 from .routes import Routes
 
 EXPLORER_JS = Path(__file__).with_name("explorer.js")
@@ -47,7 +47,7 @@ def register(orthanc: Any) -> Routes | None:
         raise
     store = MappingStore(config.mapping_database)
     anonymizer = Anonymizer(
-        gateway=SdkGateway(orthanc),
+        gateway=make_gateway(orthanc, config.loopback_port),
         store=store,
         profile=load_basic_profile(),
         uid_factory=config.uid_factory(),
@@ -68,6 +68,7 @@ def register(orthanc: Any) -> Routes | None:
         orthanc.ExtendOrthancExplorer(EXPLORER_JS.read_text(encoding="utf-8"))
     orthanc.LogWarning(
         f"anon-consistent {__version__} started: profile PS3.15 {anonymizer.profile.edition}, "
-        f"{config.uid_strategy} UIDs, mapping database {config.mapping_database}"
+        f"{config.uid_strategy} UIDs, mapping database {config.mapping_database}, "
+        f"instances via {'loopback HTTP' if config.loopback_port else 'the plugin SDK'}"
     )
     return routes

@@ -11,7 +11,15 @@ from ..uids import HmacUidFactory, RandomUidFactory, UidFactory, validate_uid_ro
 
 SECTION = "AnonConsistent"
 MAPPING_FILE_NAME = "anon-consistent-mapping.sqlite"
-_KNOWN = {"UidRoot", "UidStrategy", "Secret", "MappingDatabase", "AllowMappingExport", "MaxConcurrentJobs"}
+_KNOWN = {
+    "UidRoot",
+    "UidStrategy",
+    "Secret",
+    "MappingDatabase",
+    "AllowMappingExport",
+    "MaxConcurrentJobs",
+    "LoopbackHttp",
+}
 
 
 class ConfigError(ValueError):
@@ -26,6 +34,7 @@ class PluginConfig:
     mapping_database: Path
     allow_mapping_export: bool
     max_concurrent_jobs: int
+    loopback_port: int | None
 
     def uid_factory(self) -> UidFactory:
         if self.uid_strategy == "hmac":
@@ -68,6 +77,13 @@ def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> P
     if not isinstance(jobs, int) or isinstance(jobs, bool) or not 1 <= jobs <= 16:
         raise ConfigError(f'"{SECTION}.MaxConcurrentJobs" must be an integer from 1 to 16')
 
+    loopback = section.get("LoopbackHttp", True)
+    if not isinstance(loopback, bool):
+        raise ConfigError(f'"{SECTION}.LoopbackHttp" must be true or false')
+    # Loopback HTTP needs plain HTTP on a known port; with TLS the SDK is used.
+    use_loopback = loopback and not orthanc_config.get("SslEnabled", False)
+    port = orthanc_config.get("HttpPort", 8042)
+
     database = section.get("MappingDatabase")
     if database is None:
         storage = orthanc_config.get("StorageDirectory", "OrthancStorage")
@@ -84,6 +100,7 @@ def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> P
         mapping_database=database_path,
         allow_mapping_export=allow_export,
         max_concurrent_jobs=jobs,
+        loopback_port=int(port) if use_loopback and isinstance(port, int) else None,
     )
 
 

@@ -11,6 +11,14 @@ _CHILDREN = {Level.PATIENT: "Studies", Level.STUDY: "Series", Level.SERIES: "Ins
 _CHILD_LEVEL = {Level.PATIENT: Level.STUDY, Level.STUDY: Level.SERIES, Level.SERIES: Level.INSTANCE}
 
 
+def stored_instance(answer: dict[str, Any]) -> StoredInstance:
+    """The answer of POST /instances."""
+    parents: dict[str, str] = {
+        key: answer[key] for key in ("ParentPatient", "ParentStudy", "ParentSeries") if key in answer
+    }
+    return StoredInstance(id=answer["ID"], status=answer.get("Status", "Success"), parents=parents)
+
+
 class SdkGateway:
     def __init__(self, orthanc: Any) -> None:
         self._orthanc = orthanc
@@ -40,8 +48,7 @@ class SdkGateway:
             answer = json.loads(self._orthanc.RestApiPost("/instances", data))
         except self._orthanc.OrthancException as error:
             raise StoreError(f"Orthanc refused the anonymized instance: {error}") from error
-        parents = {key: answer[key] for key in ("ParentPatient", "ParentStudy", "ParentSeries") if key in answer}
-        return StoredInstance(id=answer["ID"], status=answer.get("Status", "Success"), parents=parents)
+        return stored_instance(answer)
 
     def delete_instance(self, instance_id: str) -> None:
         try:
