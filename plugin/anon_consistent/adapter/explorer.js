@@ -37,7 +37,7 @@
 
   var item = null;      // <li> holding #anon-consistent-button
   var dialog = null;    // #anon-consistent-dialog
-  var run = null;       // the anonymization in progress: {token, level, uuid, job, cancelled}
+  var run = null;       // the anonymization in progress: {token, level, uuid, job, stop, percent}
   var nextToken = 1;
 
   var CSS = [
@@ -169,12 +169,15 @@
   }
 
   function setInputsEnabled(enabled) {
-    $('input[type="text"]', dialog).prop('disabled', !enabled);
-    $('#anon-consistent-shift-dates', dialog).prop('disabled', !enabled);
+    var texts = $('input[type="text"]', dialog);
+    var box = $('#anon-consistent-shift-dates', dialog);
+    texts.prop('disabled', !enabled);
+    box.prop('disabled', !enabled);
     try {
-      $('#anon-consistent-shift-dates', dialog).checkboxradio(enabled ? 'enable' : 'disable');
+      texts.textinput(enabled ? 'enable' : 'disable');
+      box.checkboxradio(enabled ? 'enable' : 'disable');
     } catch (ignored) {
-      // Not enhanced: the "disabled" property above is enough.
+      // Not enhanced yet: the "disabled" properties above are enough.
     }
   }
 
@@ -301,6 +304,7 @@
       success: function (job) {
         var content = (job && job.Content) || {};
         var failed = content.FailedInstancesCount || 0;
+        var text;
         if (!run || run.token !== token) {
           return;
         }
@@ -327,8 +331,12 @@
           finish(token, 'error', 'Anonymization cancelled' +
             (job.ErrorDescription ? ': ' + job.ErrorDescription : '.'));
         } else {
-          showStatus('running', (run.stop ? 'Stopping' : (job.State === 'Pending' ? 'Waiting for a worker' : 'Anonymizing')) +
-            '... ' + (job.Progress || 0) + ' %', job.Progress || 0);
+          if (run.stop) {
+            text = 'Stopping';
+          } else {
+            text = job.State === 'Pending' ? 'Waiting for a worker' : 'Anonymizing';
+          }
+          showStatus('running', text + '... ' + (job.Progress || 0) + ' %', job.Progress || 0);
           window.setTimeout(function () { poll(token); }, POLL_MS);
         }
       },
@@ -406,11 +414,15 @@
     openDialog();
   });
 
-  $(document).on('click', '#anon-consistent-start', function (event) {
-    event.preventDefault();
-    if (!$(this).hasClass('ui-disabled')) {
+  function startIfEnabled() {
+    if (!$('#anon-consistent-start', dialog).hasClass('ui-disabled')) {
       start();
     }
+  }
+
+  $(document).on('click', '#anon-consistent-start', function (event) {
+    event.preventDefault();
+    startIfEnabled();
   });
 
   $(document).on('click', '#anon-consistent-cancel', function (event) {
@@ -421,7 +433,7 @@
   $(document).on('keydown', '#anon-consistent-dialog', function (event) {
     if (event.which === 13 && $(event.target).is('input[type="text"]')) {
       event.preventDefault();
-      start();
+      startIfEnabled();
     } else if (event.which === 27 && !run) {
       closeDialog();
     }

@@ -115,18 +115,25 @@ class JobQueue:
             job.progress = 100 if total == 0 else min(99, done * 100 // total)
             return not job.cancel_requested.is_set()
 
+        content: dict[str, object] = {}
+        message = ""
         try:
-            job.content = job.body(progress)
-            job.state, job.progress = "Success", 100
+            content = job.body(progress)
+            state = "Success"
         except Cancelled as stop:
-            job.state, job.error = "Cancelled", str(stop)
+            state, message = "Cancelled", str(stop)
         except NothingAnonymized as failure:
-            job.state, job.error = "Failure", str(failure)
-            job.content = failure.result.as_json(str(job.description.get("Project", "")))
+            state, message = "Failure", str(failure)
+            content = failure.result.as_json(str(job.description.get("Project", "")))
         except Exception as error:  # noqa: BLE001 - a job reports its failure, it never kills the worker
             log.error("anon-consistent: job %s failed: %s", job.id, error)
-            job.state, job.error = "Failure", f"{type(error).__name__}: {error}"
-        job.completed = time.time()
+            state, message = "Failure", f"{type(error).__name__}: {error}"
+        # The state goes last: whoever polls and sees a final state also sees
+        # its Content, ErrorDescription and CompletionTime.
+        job.content, job.error, job.completed = content, message, time.time()
+        if state == "Success":
+            job.progress = 100
+        job.state = state
 
     def _forget_old_jobs(self) -> None:
         finished = [j.id for j in self._jobs.values() if j.completed is not None]
