@@ -30,11 +30,18 @@ def free_port() -> int:
 class OrthancServer:
     """Start with ``start()``, stop with ``stop()``; the storage survives a restart."""
 
-    def __init__(self, workdir: Path, plugin_config: dict[str, Any] | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        plugin_config: dict[str, Any] | None = None,
+        auth: tuple[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.plugin_config = plugin_config or {}
         self.extra = extra
+        self.auth = auth
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.log_path = self.workdir / "orthanc.log"
@@ -49,7 +56,8 @@ class OrthancServer:
             "HttpPort": self.port,
             "DicomServerEnabled": False,
             "RemoteAccessAllowed": False,
-            "AuthenticationEnabled": False,
+            "AuthenticationEnabled": self.auth is not None,
+            "RegisteredUsers": dict([self.auth]) if self.auth else {},
             "StorageDirectory": str(self.workdir / "storage"),
             "IndexDirectory": str(self.workdir / "storage"),
             "Plugins": [PYTHON_PLUGIN],
@@ -72,7 +80,7 @@ class OrthancServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Orthanc exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                if requests.get(self.url + "/anon-consistent", timeout=2).status_code == 200:
+                if requests.get(self.url + "/anon-consistent", timeout=2, auth=self.auth).status_code == 200:
                     return self
             except requests.ConnectionError:
                 pass
@@ -102,14 +110,14 @@ class OrthancServer:
 
     # HTTP helpers, as a user would call them.
     def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return requests.get(self.url + path, timeout=600, **kwargs)
+        return requests.get(self.url + path, timeout=600, auth=self.auth, **kwargs)
 
     def post(self, path: str, body: Any = None, **kwargs: Any) -> requests.Response:
         data = body if isinstance(body, (bytes, str)) or body is None else json.dumps(body)
-        return requests.post(self.url + path, data=data, timeout=600, **kwargs)
+        return requests.post(self.url + path, data=data, timeout=600, auth=self.auth, **kwargs)
 
     def delete(self, path: str) -> requests.Response:
-        return requests.delete(self.url + path, timeout=600)
+        return requests.delete(self.url + path, timeout=600, auth=self.auth)
 
     def json(self, path: str) -> Any:
         response = self.get(path)

@@ -223,8 +223,9 @@ def test_mapping_survives_a_restart(tmp_path: Path) -> None:
 
 def test_hmac_mode_agrees_across_two_servers_without_shared_storage(tmp_path: Path) -> None:
     config = {"UidStrategy": "hmac", "Secret": "correct horse battery staple", "AllowMappingExport": True}
+    # The two servers also use the two transfer paths: loopback HTTP and the plugin SDK.
     one = OrthancServer(tmp_path / "one", plugin_config=config).start()
-    two = OrthancServer(tmp_path / "two", plugin_config=config).start()
+    two = OrthancServer(tmp_path / "two", plugin_config={**config, "LoopbackHttp": False}).start()
     try:
         blobs = encoded(reidentified(ct_study(), patient_id="HMAC-1"))
         results = []
@@ -239,6 +240,8 @@ def test_hmac_mode_agrees_across_two_servers_without_shared_storage(tmp_path: Pa
             assert server.json("/anon-consistent/projects/multi-site")["Total"] > 0  # pairs are recorded
         assert results[0] == results[1]
         assert results[0][0][0].startswith("2.25.")
+        assert "instances via loopback HTTP" in one.log_tail(400)
+        assert "instances via the plugin SDK" in two.log_tail(400)
     finally:
         one.stop()
         two.stop()
@@ -249,3 +252,16 @@ def test_hmac_without_secret_refuses_to_start(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         server.start(timeout=15)
     assert 'no "Secret" is configured' in server.log_tail(200)
+
+
+def test_loopback_transfer_works_with_authentication_enabled(tmp_path: Path) -> None:
+    server = OrthancServer(tmp_path, auth=("alice", "s3cret-pass")).start()
+    try:
+        assert server.get("/system").status_code == 200
+        study = server.upload_all(encoded(reidentified(ct_study())))[0]["ParentStudy"]
+        answer = anonymize(server, "studies", study, Project="auth")
+        assert answer["InstancesCount"] == 7
+        log = server.log_tail(400)
+        assert "instances via loopback HTTP" in log and "loopback HTTP unavailable" not in log
+    finally:
+        server.stop()
