@@ -1,0 +1,1 @@
+"""Benchmarks of anon-consistent against Orthanc's native anonymizer and dicognito (make bench)."""
