@@ -7,6 +7,7 @@ implements with the real SDK and the unit tests with a fake.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,6 +80,9 @@ class OrthancGateway(Protocol):
     def store_instance(self, data: bytes) -> StoredInstance: ...
 
     def delete_instance(self, instance_id: str) -> None: ...
+
+    def stored_md5(self, instance_id: str) -> str | None:
+        """MD5 of the stored file, if Orthanc recorded one."""
 
 
 @dataclass
@@ -171,9 +175,9 @@ class Anonymizer:
         for instance_id in instance_ids:
             try:
                 pin_uid_overrides(self.gateway.read_instance(instance_id), plan, session)
-            except (InstanceRewriteError, PinConflictError) as error:
+            except Exception as error:  # noqa: BLE001 - reported per instance, as in the pipeline
                 log.error("anon-consistent: instance %s failed: %s", instance_id, error)
-                failures[instance_id] = str(error)
+                failures[instance_id] = _describe(error)
         return failures
 
     def _store(self, data: bytes, sources: frozenset[str]) -> StoredInstance:
@@ -184,6 +188,8 @@ class Anonymizer:
         # options must replace it ("latest call wins"), but never a source.
         if stored.id in sources:
             raise StoreError("the anonymized instance would overwrite its source: every identifier was kept")
+        if self.gateway.stored_md5(stored.id) == hashlib.md5(data).hexdigest():
+            return stored  # an identical re-run: nothing to replace
         self.gateway.delete_instance(stored.id)
         return self.gateway.store_instance(data)
 

@@ -100,6 +100,14 @@ def test_same_patient_same_pseudonym_and_date_shift_across_studies(broker: Ortha
     assert len(shifts) == 1 and shifts.pop() < 0
 
 
+def attachment_uuids(server: OrthancServer, study: str) -> dict[str, str]:
+    """Instance ID -> UUID of its stored file: a new UUID means the file was replaced."""
+    return {
+        i["ID"]: server.json(f"/instances/{i['ID']}/attachments/dicom/info")["Uuid"]
+        for i in server.json(f"/studies/{study}/instances")
+    }
+
+
 def _days(value: str) -> int:
     return dt.datetime.strptime(value, "%Y%m%d").toordinal()
 
@@ -111,12 +119,16 @@ def test_rerun_is_idempotent_and_latest_options_win(broker: OrthancServer) -> No
     study = broker.upload_all(encoded(datasets))[0]["ParentStudy"]
     first = anonymize(broker, "studies", study, Project="rerun")
     studies = sorted(broker.json("/studies"))
+    files = attachment_uuids(broker, str(first["ID"]))
     second = anonymize(broker, "studies", study, Project="rerun")
     assert second == first
     assert sorted(broker.json("/studies")) == studies
+    assert attachment_uuids(broker, str(first["ID"])) == files  # identical output: nothing rewritten
     assert {d.get("StudyDescription", "") for d in stored_datasets(broker, "studies", str(first["ID"]))} == {""}
     third = anonymize(broker, "studies", study, Project="rerun", Keep=["StudyDescription"])
     assert third["ID"] == first["ID"] and sorted(broker.json("/studies")) == studies
+    replaced = attachment_uuids(broker, str(first["ID"]))
+    assert replaced.keys() == files.keys() and set(replaced.values()).isdisjoint(files.values())
     outputs = stored_datasets(broker, "studies", str(first["ID"]))
     assert len(outputs) == 7
     assert {d.StudyDescription for d in outputs} == {"Kept only on request"}

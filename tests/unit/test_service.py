@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from io import BytesIO
 
 import pydicom
@@ -38,6 +39,9 @@ class FakeOrthanc:
         if status == "Success":
             self.files[key] = data
         return StoredInstance(key, status, {"ParentStudy": "s-" + ds.StudyInstanceUID, "ParentPatient": "p"})
+
+    def stored_md5(self, instance_id: str) -> str | None:
+        return hashlib.md5(self.files[instance_id]).hexdigest() if instance_id in self.files else None
 
     def delete_instance(self, instance_id: str) -> None:
         self.deleted.append(instance_id)
@@ -83,6 +87,15 @@ def test_rerun_with_other_options_replaces_the_stored_copy() -> None:
     assert first.keys() == second.keys()  # same UIDs
     assert all(first[k] != second[k] for k in first)  # but the latest content
     assert sorted(fake.deleted) == sorted(first)
+
+
+def test_identical_rerun_replaces_nothing() -> None:
+    fake = FakeOrthanc(sources())
+    anonymizer = make(fake)
+    ids = anonymizer.list_instances(Level.STUDY, "study")
+    first = anonymizer.run(Level.STUDY, ids, parse_options(b"")).as_json("default")
+    second = anonymizer.run(Level.STUDY, ids, parse_options(b"")).as_json("default")
+    assert second == first and fake.deleted == []
 
 
 def test_keep_source_false_deletes_only_the_sources() -> None:

@@ -56,3 +56,11 @@ class SdkGateway:
         except self._orthanc.OrthancException:
             # Already gone (for example deleted by a concurrent call): nothing to do.
             pass
+
+    def stored_md5(self, instance_id: str) -> str | None:
+        try:
+            answer = self._orthanc.RestApiGet(f"/instances/{instance_id}/attachments/dicom/md5")
+        except self._orthanc.OrthancException:
+            return None  # "StoreMD5ForAttachments": false
+        text = answer.decode("ascii", "replace") if isinstance(answer, bytes) else str(answer)
+        return text.strip().strip('"') or None
