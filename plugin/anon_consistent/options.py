@@ -29,7 +29,10 @@ _BOOLEAN_OPTIONS = {
     "ShiftDates": "shift_dates",
     "Asynchronous": "asynchronous",
 }
-_KNOWN_OPTIONS = frozenset(_BOOLEAN_OPTIONS) | {"Replace", "Keep", "Remove", "Project", "Priority", "DicomVersion"}
+_KNOWN_OPTIONS = frozenset(_BOOLEAN_OPTIONS) | {"Replace", "Keep", "Remove", "Project"}
+_INTEGER_VRS = frozenset({"US", "SS", "UL", "SL", "UV", "SV", "IS"})
+_DECIMAL_VRS = frozenset({"FL", "FD", "DS"})
+_BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN", "AT"})
 
 
 class OptionsError(ValueError):
@@ -139,8 +142,21 @@ def _parse_replace(value: object) -> dict[BaseTag, str]:
             raise OptionsError(f'"Replace" cannot set the sequence {key}')
         if vr == "UI" and not is_valid_uid(new_value):
             raise OptionsError(f'"Replace" value for {key} is not a valid UID: {new_value!r}')
+        _check_value_fits(key, vr, new_value)
         replace[tag] = new_value
     return replace
+
+
+def _check_value_fits(key: str, vr: str, value: str) -> None:
+    """A value that cannot be encoded in the tag's VR is the caller's mistake (400), not a failed instance."""
+    if any(part in _BINARY_VRS for part in vr.split(" or ")):
+        raise OptionsError(f'"Replace" cannot set the binary attribute {key}')
+    vr = vr.split(" or ")[0]  # "US or SS": both are integers
+    try:
+        for part in value.split("\\") if value else []:
+            (int if vr in _INTEGER_VRS else float if vr in _DECIMAL_VRS else str)(part)
+    except ValueError:
+        raise OptionsError(f'"Replace" value for {key} must be a number for VR {vr}: {value!r}') from None
 
 
 def _vr(tag: BaseTag) -> str:

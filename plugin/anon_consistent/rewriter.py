@@ -50,6 +50,17 @@ _META_TO_DROP = tuple(
     )
 )
 
+_BINARY_NUMBER_VRS: dict[str, type] = {
+    "US": int,
+    "SS": int,
+    "UL": int,
+    "SL": int,
+    "UV": int,
+    "SV": int,
+    "FL": float,
+    "FD": float,
+}
+
 _DUMMY_TEXT = "ANONYMIZED"
 _DUMMY_BY_VR: dict[str, object] = {
     "DA": "19000101",
@@ -119,6 +130,7 @@ def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) ->
     context = _Context(plan=plan, session=session, patient=session.patient(original_patient_id))
     try:
         walk(dataset, context)
+        insert_replaced_values(dataset, context)
         set_patient_identity(dataset, plan, context.patient)
         mark_deidentified(dataset, plan)
         sync_file_meta(dataset)
@@ -157,6 +169,18 @@ def walk(dataset: Dataset, context: _Context) -> None:
         action = plan.action(tag, vr)
         if action is not Action.KEEP:
             _HANDLERS[action](dataset, tag, vr, context)
+
+
+def insert_replaced_values(dataset: Dataset, context: _Context) -> None:
+    """As in Orthanc, ``Replace`` also sets a top-level attribute that was absent.
+
+    UI attributes are the exception: replacing a FrameOfReferenceUID must not
+    give one to an instance that had none.
+    """
+    for tag in context.plan.options.replace:
+        vr = _dictionary_vr(tag)
+        if tag not in dataset and vr != "UI":
+            _replace(dataset, tag, vr.split(" or ")[0], context)
 
 
 def set_patient_identity(dataset: Dataset, plan: ElementPlan, patient: PatientIdentity) -> None:
@@ -242,7 +266,13 @@ def _dummy(dataset: Dataset, tag: BaseTag, vr: str, context: _Context) -> None:
 
 
 def _replace(dataset: Dataset, tag: BaseTag, vr: str, context: _Context) -> None:
-    dataset[tag] = DataElement(tag, vr, context.plan.options.replace[tag])
+    text = context.plan.options.replace[tag]
+    value: object = text
+    if vr in _BINARY_NUMBER_VRS and text:
+        # Options validated these as numbers; binary VRs need them as such.
+        numbers = [_BINARY_NUMBER_VRS[vr](part) for part in text.split("\\")]
+        value = numbers[0] if len(numbers) == 1 else numbers
+    dataset[tag] = DataElement(tag, vr, value)
 
 
 def _remap_uid(dataset: Dataset, tag: BaseTag, vr: str, context: _Context) -> None:

@@ -113,3 +113,20 @@ def test_keep_source_false_deletes_the_original(orthanc: OrthancServer, upload: 
     assert answer["InstancesCount"] == 7
     assert orthanc.get(f"/studies/{study}").status_code == 404
     assert len(orthanc.json(f"/studies/{answer['ID']}/instances")) == 7
+
+
+def test_failed_instances_are_reported_logged_and_the_source_untouched(orthanc: OrthancServer, upload: Upload) -> None:
+    study = upload(ct_study())
+    before = fingerprint(orthanc, study)
+    # Keeping every identifier would make each output the very same Orthanc
+    # resource as its source: the plugin must refuse per instance, not overwrite.
+    keep_all = ["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "PatientID"]
+    response = orthanc.post(f"/anon-consistent/studies/{study}", {"Keep": keep_all, "Force": True, "Project": "f"})
+    assert response.status_code == 500, response.text
+    error = response.json()
+    assert "none of the 7 instance(s) could be anonymized" in error["Message"]
+    assert error["Details"]["FailedInstancesCount"] == 7 and error["Details"]["InstancesCount"] == 0
+    reasons = {failure["Error"] for failure in error["Details"]["FailedInstances"]}
+    assert reasons == {"the anonymized instance would overwrite its source: every identifier was kept"}
+    assert "would overwrite its source" in orthanc.log_tail(400)
+    assert fingerprint(orthanc, study) == before

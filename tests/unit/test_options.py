@@ -39,6 +39,9 @@ def test_orthanc_style_options_are_parsed() -> None:
         (b'{"Keep": ["PatientName"], "Remove": ["PatientName"]}', "both kept"),
         (b'{"Project": "bad name!"}', "Project"),
         (b'{"Frobnicate": true}', "Unknown option"),
+        (b'{"Replace": {"Rows": "abc"}}', "must be a number"),
+        (b'{"Replace": {"SliceThickness": "thin"}}', "must be a number"),
+        (b'{"Replace": {"PixelData": "x"}}', "binary attribute"),
     ],
 )
 def test_bad_bodies_are_refused_with_a_clear_message(body: bytes, message: str) -> None:

@@ -223,3 +223,9 @@ def test_unparseable_instance_raises_a_clear_error() -> None:
 
     with pytest.raises(InstanceRewriteError, match=r"SOPInstanceUID|parse"):
         OfflineEngine().run_bytes([b"not a dicom file at all"])
+
+
+def test_replace_of_numeric_attributes_is_encoded_in_their_vr() -> None:
+    options = parse_options(b'{"Replace": {"Rows": "512", "SliceThickness": "1.25", "PatientWeight": "70"}}')
+    out = OfflineEngine().run([encode(ct_study()[0])], options)[0]
+    assert out.Rows == 512 and float(out.SliceThickness) == 1.25 and float(out.PatientWeight) == 70
