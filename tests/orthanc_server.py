@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,17 @@ class OrthancServer:
         """Delete every patient (keeps the plugin's mapping database)."""
         for patient in self.json("/patients"):
             self.delete(f"/patients/{patient}")
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition", poll: float = 0.05) -> Any:
+    """Poll ``condition`` until it returns something truthy, at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def running_orthanc_rss_kib(server: OrthancServer) -> int:

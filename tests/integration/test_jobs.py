@@ -13,6 +13,7 @@ from pydicom.uid import generate_uid
 
 from tests.dicom_data import ct_study, encoded
 from tests.orthanc_server import OrthancServer
+from tests.orthanc_server import wait_until as shared_wait_until
 
 TIMEOUT = 60.0
 BIG_STUDY_SIZE = 300  # instances: enough for a job to run for a while
@@ -21,14 +22,7 @@ FINAL_STATES = ("Success", "Failure", "Cancelled")
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition") -> Any:
-    """Poll ``condition`` until it returns something truthy, at most ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    return shared_wait_until(condition, timeout, what, poll=0.01)
 
 
 def big_ct_study(count: int = BIG_STUDY_SIZE, side: int = BIG_IMAGE_SIDE) -> list[bytes]:

@@ -18,6 +18,7 @@ from pydicom.dataset import Dataset
 
 from tests.dicom_data import ct_study, encoded
 from tests.orthanc_server import REPO, OrthancServer
+from tests.orthanc_server import wait_until as shared_wait_until
 
 AUTO_SCRIPT = REPO / "scripts" / "lua" / "auto_anonymize_on_stable_study.lua"
 EXECUTE_SCRIPT = REPO / "scripts" / "lua" / "anonymize_study.lua"
@@ -27,14 +28,7 @@ TIMEOUT = 60.0
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition") -> Any:
-    """Poll ``condition`` until it returns something truthy, at most ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    return shared_wait_until(condition, timeout, what, poll=0.2)
 
 
 def modality_fresh_ct_study() -> list[Dataset]:
