@@ -22,17 +22,30 @@ PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # would merge or split resources in its index.
 FORCE_REQUIRED = frozenset(Tag(k) for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"))
 
+# Without these Orthanc cannot index an instance at all.
+NEVER_REMOVED = frozenset(Tag(k) for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID"))
+
 _BOOLEAN_OPTIONS = {
     "KeepPrivateTags": "keep_private_tags",
     "Force": "force",
     "KeepSource": "keep_source",
     "ShiftDates": "shift_dates",
     "Asynchronous": "asynchronous",
+    # Orthanc's "Permissive" lets a job go on after a failed instance; this
+    # plugin always does (and reports the failure), so true and false agree.
+    "Permissive": "permissive",
 }
-_KNOWN_OPTIONS = frozenset(_BOOLEAN_OPTIONS) | {"Replace", "Keep", "Remove", "Project"}
+_KNOWN_OPTIONS = frozenset(_BOOLEAN_OPTIONS) | {"Replace", "Keep", "Remove", "Project", "Priority", "Synchronous"}
+_UNSUPPORTED_OPTIONS = {
+    "DicomVersion": "this plugin always applies its own PS3.15 table (see GET /anon-consistent)",
+    "PrivateCreator": "private attributes cannot be replaced; use KeepPrivateTags",
+}
 _INTEGER_VRS = frozenset({"US", "SS", "UL", "SL", "UV", "SV", "IS"})
 _DECIMAL_VRS = frozenset({"FL", "FD", "DS"})
 _BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN", "AT"})
+# PS3.5 Table 6.2-1 maximum lengths (PN: per component group).
+_TEXT_LIMITS = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12, "LO": 64, "PN": 64, "SH": 16,
+                "TM": 14}  # fmt: skip
 
 
 class OptionsError(ValueError):
@@ -51,6 +64,8 @@ class AnonymizationOptions:
     keep_source: bool = True
     shift_dates: bool = False
     asynchronous: bool = False
+    permissive: bool = False
+    priority: int = 0
     project: str = DEFAULT_PROJECT
 
     @property
@@ -95,6 +110,9 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
         raise OptionsError(f"The request body is not valid JSON: {error}") from None
     if not isinstance(document, dict):
         raise OptionsError("The request body must be a JSON object")
+    for option, reason in _UNSUPPORTED_OPTIONS.items():
+        if option in document:
+            raise OptionsError(f'"{option}" is not supported: {reason}')
     unknown = sorted(set(document) - _KNOWN_OPTIONS)
     if unknown:
         raise OptionsError(f"Unknown option(s): {', '.join(unknown)}")
@@ -109,6 +127,16 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
     replace = _parse_replace(document.get("Replace", {}))
     keep = frozenset(_parse_tag_list(document.get("Keep", []), "Keep"))
     remove = frozenset(_parse_tag_list(document.get("Remove", []), "Remove"))
+    if "Synchronous" in document:
+        synchronous = document["Synchronous"]
+        if not isinstance(synchronous, bool):
+            raise OptionsError('"Synchronous" must be true or false')
+        if "asynchronous" in flags and flags["asynchronous"] == synchronous:
+            raise OptionsError('"Synchronous" and "Asynchronous" contradict each other')
+        flags["asynchronous"] = not synchronous
+    priority = document.get("Priority", 0)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise OptionsError('"Priority" must be an integer')
     project = document.get("Project", DEFAULT_PROJECT)
     if not isinstance(project, str) or not PROJECT_NAME.match(project):
         raise OptionsError('"Project" must be 1-64 characters among letters, digits, ".", "_" and "-"')
@@ -116,11 +144,14 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
     clash = (keep & remove) | (keep & set(replace)) | (remove & set(replace))
     if clash:
         raise OptionsError(f"A tag cannot be both kept, replaced or removed: {', '.join(_name(t) for t in clash)}")
+    undeletable = sorted(_name(t) for t in remove & NEVER_REMOVED)
+    if undeletable:
+        raise OptionsError(f"{', '.join(undeletable)} cannot be removed: Orthanc could not store the result")
     if not flags.get("force", False):
         forced = sorted(_name(t) for t in (keep | set(replace)) & FORCE_REQUIRED)
         if forced:
             raise OptionsError(f'Keeping or replacing {", ".join(forced)} requires "Force": true')
-    return AnonymizationOptions(replace=replace, keep=keep, remove=remove, project=project, **flags)
+    return AnonymizationOptions(replace=replace, keep=keep, remove=remove, project=project, priority=priority, **flags)
 
 
 def _parse_tag_list(value: object, option: str) -> list[BaseTag]:
@@ -135,6 +166,8 @@ def _parse_replace(value: object) -> dict[BaseTag, str]:
     replace: dict[BaseTag, str] = {}
     for key, new_value in value.items():
         tag = parse_tag(key)
+        if tag.group == 0x0002:
+            raise OptionsError(f'"Replace" cannot change the file meta attribute {key}')
         if not isinstance(new_value, str):
             raise OptionsError(f'"Replace" value for {key} must be a string')
         vr = _vr(tag)
@@ -152,11 +185,13 @@ def _check_value_fits(key: str, vr: str, value: str) -> None:
     if any(part in _BINARY_VRS for part in vr.split(" or ")):
         raise OptionsError(f'"Replace" cannot set the binary attribute {key}')
     vr = vr.split(" or ")[0]  # "US or SS": both are integers
-    try:
-        for part in value.split("\\") if value else []:
+    for part in value.split("\\") if value else []:
+        try:
             (int if vr in _INTEGER_VRS else float if vr in _DECIMAL_VRS else str)(part)
-    except ValueError:
-        raise OptionsError(f'"Replace" value for {key} must be a number for VR {vr}: {value!r}') from None
+        except ValueError:
+            raise OptionsError(f'"Replace" value for {key} must be a number for VR {vr}: {value!r}') from None
+        if vr in _TEXT_LIMITS and len(part) > _TEXT_LIMITS[vr]:
+            raise OptionsError(f'"Replace" value for {key} is longer than VR {vr} allows ({_TEXT_LIMITS[vr]})')
 
 
 def _vr(tag: BaseTag) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydicom.tag import BaseTag
+from pydicom.tag import BaseTag, Tag
 
 from .options import AnonymizationOptions
 from .profile import ConfidentialityProfile, ProfileRow
@@ -25,8 +25,22 @@ class Action(Enum):
     REMAP_UID = "remap-uid"
     SHIFT_DATE = "shift-date"
     RECURSE = "recurse"
+    RECURSE_CLEANED = "recurse-cleaned"
+    RECURSE_CONCEPT = "recurse-concept"
     REPLACE = "replace"
     SCAN_PRIVATE = "scan-private"
+
+
+class Scope(Enum):
+    """Where an element sits, which changes what happens to attributes the table does not list."""
+
+    NORMAL = "normal"
+    # Inside a sequence the profile marks D (ContentSequence, GraphicAnnotation,
+    # VerifyingObserver...): its free text, names and dates are replaced too.
+    CLEANED = "cleaned"
+    # A coded concept inside a cleaned sequence (ConceptNameCodeSequence...):
+    # the code itself is kept, or an SR would lose its meaning.
+    CONCEPT = "concept"
 
 
 # Where the table offers a choice (X/Z, Z/D, ...) we keep the attribute present
@@ -48,24 +62,52 @@ _BASIC_CHOICE = {
     "C": Action.DUMMY,
 }
 
+FREE_TEXT_VRS = frozenset({"AE", "AS", "LO", "LT", "PN", "SH", "ST", "UC", "UT"})
+TIME_VRS = frozenset({"TM"})
+_CONCEPT_SEQUENCES = frozenset(
+    Tag(k) for k in ("ConceptNameCodeSequence", "ConceptCodeSequence", "MeasurementUnitsCodeSequence")
+)
+_CODE_ATTRIBUTES = frozenset(
+    Tag(k)
+    for k in (
+        "CodeValue",
+        "CodingSchemeDesignator",
+        "CodingSchemeVersion",
+        "CodeMeaning",
+        "LongCodeValue",
+        "URNCodeValue",
+        "ContextIdentifier",
+        "ContextGroupVersion",
+        "MappingResource",
+    )
+)
+# SR tree structure: enumerations and template ids, never patient data.
+_SR_STRUCTURE = frozenset(
+    Tag(k) for k in ("ValueType", "RelationshipType", "ContinuityOfContent", "TemplateIdentifier", "MappingResource")
+)
+# Beyond Table E.1-1: overlay free text (60xx,0022) and (60xx,1500). URLs (VR UR)
+# not listed by the table are removed too: they name the source system and
+# often embed the original UIDs (RetrieveURL).
+_SUPPLEMENT_REMOVED_MASKS = ((0xFF00FFFF, 0x60000022), (0xFF00FFFF, 0x60001500))
+
 
 class ElementPlan:
-    """Maps (tag, VR) to an action for one call."""
+    """Maps (tag, VR, scope) to an action for one call."""
 
     def __init__(self, profile: ConfidentialityProfile, options: AnonymizationOptions) -> None:
         self.profile = profile
         self.options = options
-        self._cache: dict[tuple[int, str], Action] = {}
+        self._cache: dict[tuple[int, str, Scope], Action] = {}
 
-    def action(self, tag: BaseTag, vr: str) -> Action:
-        key = (int(tag), vr)
+    def action(self, tag: BaseTag, vr: str, scope: Scope = Scope.NORMAL) -> Action:
+        key = (int(tag), vr, scope)
         found = self._cache.get(key)
         if found is None:
-            found = self._decide(tag, vr)
+            found = self._decide(tag, vr, scope)
             self._cache[key] = found
         return found
 
-    def _decide(self, tag: BaseTag, vr: str) -> Action:
+    def _decide(self, tag: BaseTag, vr: str, scope: Scope) -> Action:
         options = self.options
         if tag in options.remove:
             return Action.REMOVE
@@ -81,7 +123,7 @@ class ElementPlan:
             return self._private(tag, vr)
         row = self.profile.lookup(int(tag))
         if row is None:
-            return self._unlisted(vr)
+            return self._unlisted(tag, vr, scope)
         return self._listed(row, vr)
 
     def _private(self, tag: BaseTag, vr: str) -> Action:
@@ -91,22 +133,43 @@ class ElementPlan:
             return Action.KEEP
         if vr in ("UI", "SQ"):
             return _structural(vr, Action.KEEP)
+        if vr in DATE_VRS and self.options.shift_dates:
+            return Action.SHIFT_DATE  # a real date beside shifted ones would reveal the offset
         return Action.SCAN_PRIVATE
 
-    def _unlisted(self, vr: str) -> Action:
-        if self.options.shift_dates and vr in DATE_VRS:
+    def _unlisted(self, tag: BaseTag, vr: str, scope: Scope) -> Action:
+        if vr == "UR" or any(int(tag) & mask == value for mask, value in _SUPPLEMENT_REMOVED_MASKS):
+            return Action.REMOVE
+        if vr == "SQ":
+            return Action.RECURSE_CONCEPT if scope is not Scope.NORMAL and tag in _CONCEPT_SEQUENCES else Action.RECURSE
+        if vr == "UI":
+            return Action.REMAP_UID
+        if vr in DATE_VRS and self.options.shift_dates:
             return Action.SHIFT_DATE
-        return _structural(vr, Action.KEEP)
+        if scope is Scope.NORMAL:
+            return Action.KEEP
+        if vr in DATE_VRS or (vr in TIME_VRS and not self.options.shift_dates):
+            return Action.DUMMY
+        if vr in FREE_TEXT_VRS and tag not in _SR_STRUCTURE:
+            return Action.KEEP if scope is Scope.CONCEPT and tag in _CODE_ATTRIBUTES else Action.DUMMY
+        return Action.KEEP
 
     def _listed(self, row: ProfileRow, vr: str) -> Action:
         if self.options.shift_dates and row.rtn_long_modif_dates == "C":
-            # The option's "C": dates are shifted, times and other values kept.
-            return Action.SHIFT_DATE if vr in DATE_VRS else _structural(vr, Action.KEEP)
+            # The option's "C": dates are shifted and times kept; anything else
+            # the option lists (binary timestamps...) keeps its basic action.
+            if vr in DATE_VRS:
+                return Action.SHIFT_DATE
+            if vr in TIME_VRS:
+                return Action.KEEP
         action = _BASIC_CHOICE[row.basic]
         if vr == "SQ":
-            # A sequence is either dropped, emptied, or kept with its items
-            # processed by the same rules; "dummy" items would be invented data.
-            return action if action in (Action.REMOVE, Action.EMPTY) else Action.RECURSE
+            # A sequence is dropped, emptied, or kept with its items processed
+            # by the same rules; "dummy" (D) sequences keep their structure but
+            # lose their free text ("dummy" items would be invented data).
+            if action in (Action.REMOVE, Action.EMPTY):
+                return action
+            return Action.RECURSE_CLEANED if action is Action.DUMMY else Action.RECURSE
         if action is Action.REMAP_UID and vr != "UI":
             return Action.EMPTY
         if action in (Action.DUMMY, Action.KEEP) and vr == "UI":

@@ -52,6 +52,10 @@ class MappingSession:
         if previous != new:
             raise PinConflictError(f"UID {original} would be replaced by both {previous} and {new}")
 
+    def pinned(self, original: str) -> str | None:
+        """The value Keep/Replace forces for ``original`` in this call, if any."""
+        return self._pinned.get(original)
+
     def uid(self, original: str) -> str:
         """The new UID for ``original``: pinned, else the project's stable one."""
         pinned = self._pinned.get(original)

@@ -42,11 +42,25 @@ def test_orthanc_style_options_are_parsed() -> None:
         (b'{"Replace": {"Rows": "abc"}}', "must be a number"),
         (b'{"Replace": {"SliceThickness": "thin"}}', "must be a number"),
         (b'{"Replace": {"PixelData": "x"}}', "binary attribute"),
+        (b'{"Replace": {"Modality": "A_VERY_LONG_MODALITY_CODE"}}', "longer than VR CS"),
+        (b'{"Replace": {"TransferSyntaxUID": "1.2.3"}}', "file meta"),
+        (b'{"Remove": ["SOPInstanceUID"]}', "cannot be removed"),
+        (b'{"DicomVersion": "2021b"}', "not supported"),
+        (b'{"Priority": "high"}', "Priority"),
     ],
 )
 def test_bad_bodies_are_refused_with_a_clear_message(body: bytes, message: str) -> None:
     with pytest.raises(OptionsError, match=message):
         parse_options(body)
+
+
+def test_orthanc_job_options_are_accepted() -> None:
+    options = parse_options(b'{"Priority": 5, "Permissive": true, "Asynchronous": true}')
+    assert options.priority == 5 and options.permissive and options.asynchronous
+    assert parse_options(b'{"Synchronous": false}').asynchronous
+    assert not parse_options(b'{"Synchronous": true}').asynchronous
+    with pytest.raises(OptionsError, match="contradict"):
+        parse_options(b'{"Synchronous": true, "Asynchronous": true}')
 
 
 def test_force_allows_replacing_study_uid() -> None:

@@ -8,6 +8,7 @@ other REST calls (status polling included) are served while a job runs.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -58,19 +59,22 @@ class JobQueue:
     def __init__(self, workers: int) -> None:
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
-        self._pending: queue.Queue[Job | None] = queue.Queue()
+        # (-priority, submission order, job): higher priority first, then FIFO;
+        # None entries (stop) sort after every job.
+        self._pending: queue.PriorityQueue[tuple[float, int, Job | None]] = queue.PriorityQueue()
+        self._order = itertools.count()
         self._threads = [
             threading.Thread(target=self._work, name=f"anon-consistent-worker-{n}", daemon=True) for n in range(workers)
         ]
         for thread in self._threads:
             thread.start()
 
-    def submit(self, body: JobBody, description: dict[str, object]) -> Job:
+    def submit(self, body: JobBody, description: dict[str, object], priority: int = 0) -> Job:
         job = Job(id=str(uuid.uuid4()), description=description, body=body)
         with self._lock:
             self._jobs[job.id] = job
             self._forget_old_jobs()
-        self._pending.put(job)
+        self._pending.put((-priority, next(self._order), job))
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -93,15 +97,15 @@ class JobQueue:
     def stop(self, timeout: float = 30.0) -> None:
         """Cancel everything and wait for the workers (called when Orthanc stops)."""
         for job in self.list():
-            job.cancel_requested.set()
+            self.cancel(job.id)
         for _ in self._threads:
-            self._pending.put(None)
+            self._pending.put((float("inf"), next(self._order), None))
         for thread in self._threads:
             thread.join(timeout)
 
     def _work(self) -> None:
         while True:
-            job = self._pending.get()
+            _, _, job = self._pending.get()
             if job is None:
                 return
             with self._lock:

@@ -68,7 +68,7 @@ class Routes:
 
         description = {"Level": level.label, "Resource": resource_id, "Project": options.project}
         if options.asynchronous:
-            job = self.jobs.submit(run, description)
+            job = self.jobs.submit(run, description, options.priority)
             return {"ID": job.id, "Path": f"{PREFIX}/jobs/{job.id}"}
         try:
             return run(lambda done, total: True)

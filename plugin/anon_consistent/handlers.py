@@ -1,0 +1,228 @@
+"""The walk over a dataset and one small handler per action of the plan.
+
+Only elements whose action is not KEEP are converted from pydicom's raw form;
+everything else, pixel data included, stays raw and is copied back byte for
+byte by the encoder. That keeps the cost of an instance proportional to what
+changes, not to its size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pydicom.datadict import dictionary_VR
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
+
+from .dates import shift_da, shift_dt
+from .plan import Action, ElementPlan, Scope
+from .session import MappingSession, PatientIdentity
+from .uid_policy import is_registry_uid, keeps_uid_attribute
+from .uids import is_valid_uid
+
+DUMMY_TEXT = "ANONYMIZED"
+_DUMMY_BY_VR: dict[str, object] = {
+    "DA": "19000101",
+    "TM": "000000",
+    "DT": "19000101000000",
+    "AS": "000Y",
+    "DS": "0",
+    "IS": "0",
+    "CS": DUMMY_TEXT,
+    "US": 0,
+    "SS": 0,
+    "UL": 0,
+    "SL": 0,
+    "UV": 0,
+    "SV": 0,
+    "FL": 0.0,
+    "FD": 0.0,
+    "OB": b"\x00\x00",
+    "OW": b"\x00\x00",
+    "UN": b"\x00\x00",
+}
+BINARY_NUMBER_VRS: dict[str, type] = {
+    "US": int, "SS": int, "UL": int, "SL": int, "UV": int, "SV": int, "FL": float, "FD": float,
+}  # fmt: skip
+_ITEM_TAG_LITTLE_ENDIAN = b"\xfe\xff\x00\xe0"
+_MAX_SCANNED_PRIVATE_TEXT = 1024
+_DATE_SHAPE = re.compile(r"^(19|20)\d{6}(\d{6}(\.\d{1,6})?([+-]\d{4})?)?$")
+
+
+@dataclass
+class WalkContext:
+    plan: ElementPlan
+    session: MappingSession
+    patient: PatientIdentity
+
+
+Handler = Callable[[Dataset, BaseTag, str, WalkContext, Scope], None]
+
+
+def walk(dataset: Dataset, context: WalkContext, scope: Scope = Scope.NORMAL) -> None:
+    """Apply the plan to every element of ``dataset``, recursing into sequences."""
+    elements = dataset._dict
+    plan = context.plan
+    for tag in list(elements):
+        vr = element_vr(tag, elements[tag].VR)
+        action = plan.action(tag, vr, scope)
+        if action is not Action.KEEP:
+            _HANDLERS[action](dataset, tag, vr, context, scope)
+
+
+@lru_cache(maxsize=4096)
+def dictionary_vr(tag: int) -> str:
+    try:
+        return str(dictionary_VR(tag))
+    except KeyError:
+        return "UN"
+
+
+def element_vr(tag: BaseTag, raw_vr: str | None) -> str:
+    """The VR that decides an element's fate: the dictionary's for standard tags.
+
+    An explicit VR in the file can be wrong (a StudyDate written as SH) or UN;
+    deciding on it would let such an element dodge its rule.
+    """
+    if tag.is_private:
+        return raw_vr or "UN"
+    known = dictionary_vr(tag)
+    if known == "UN":
+        return raw_vr or "UN"
+    if " or " in known:  # "US or SS", "OB or OW": the file says which
+        return raw_vr if raw_vr and raw_vr != "UN" else known.split(" or ")[0]
+    return known
+
+
+def uid_values(value: object) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]  # type: ignore[attr-defined]
+
+
+def replacement_value(vr: str, text: str) -> object:
+    """A Replace value in the form pydicom encodes for ``vr``."""
+    if vr in BINARY_NUMBER_VRS and text:
+        numbers = [BINARY_NUMBER_VRS[vr](part) for part in text.split("\\")]
+        return numbers[0] if len(numbers) == 1 else numbers
+    return text
+
+
+def _remove(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    del dataset._dict[tag]
+
+
+def _empty(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    dataset[tag] = DataElement(tag, vr, Sequence() if vr == "SQ" else None)
+
+
+def _dummy(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    dataset[tag] = DataElement(tag, vr, _DUMMY_BY_VR.get(vr, DUMMY_TEXT))
+
+
+def _replace(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    dataset[tag] = DataElement(tag, vr, replacement_value(vr, context.plan.options.replace[tag]))
+
+
+def _remap_uid(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    element = dataset[tag]
+    values = uid_values(element.value)
+    if not values:
+        return
+    session, options = context.session, context.plan.options
+    # Pinned values (Keep/Replace) win over everything, class UIDs included.
+    kept_as_is = tag in options.keep or (keeps_uid_attribute(tag) and tag not in options.replace)
+    new = []
+    for value in values:
+        pinned = session.pinned(value)
+        if pinned is not None:
+            new.append(pinned)
+        elif value == "" or kept_as_is or is_registry_uid(value):
+            new.append(value)
+        else:
+            new.append(session.uid(value))
+    if new != values:
+        element.value = new[0] if len(new) == 1 else new
+
+
+def _shift_date(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    element = dataset[tag]
+    if not element.value:
+        return
+    shift = shift_da if vr == "DA" else shift_dt
+    days = context.patient.date_offset_days
+    values = [element.value] if isinstance(element.value, str) else list(element.value)
+    shifted = [shift(str(v), days) for v in values]
+    element.value = shifted[0] if len(shifted) == 1 else shifted
+
+
+def _walk_items(dataset: Dataset, tag: BaseTag, context: WalkContext, scope: Scope) -> None:
+    for item in dataset[tag].value or ():
+        walk(item, context, scope)
+
+
+def _recurse(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    # A sequence nested in a coded concept is no longer the concept itself.
+    _walk_items(dataset, tag, context, Scope.CLEANED if scope is Scope.CONCEPT else scope)
+
+
+def _recurse_cleaned(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    _walk_items(dataset, tag, context, Scope.CLEANED)
+
+
+def _recurse_concept(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    _walk_items(dataset, tag, context, Scope.CONCEPT)
+
+
+def _scan_private(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    """Kept private elements: walk hidden sequences, remap values that are UIDs."""
+    element = dataset._dict[tag]
+    raw = element.value
+    if isinstance(element, RawDataElement) and isinstance(raw, bytes) and raw.startswith(_ITEM_TAG_LITTLE_ENDIAN):
+        # A private sequence read as UN (implicit VR, defined length): parse and walk it.
+        dataset._dict[tag] = element._replace(VR="SQ")
+        _walk_items(dataset, tag, context, scope)
+        return
+    if not isinstance(raw, (bytes, str)) or len(raw) > _MAX_SCANNED_PRIVATE_TEXT:
+        return
+    text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else raw
+    values = text.rstrip("\x00 ").split("\\")
+    mapped = [_scrub_private_value(v.strip(), context) for v in values]
+    if mapped != [v.strip() for v in values]:
+        dataset[tag] = DataElement(tag, "UI" if vr == "UN" else vr, mapped[0] if len(mapped) == 1 else mapped)
+
+
+def _scrub_private_value(value: str, context: WalkContext) -> str:
+    """UIDs get their mapped value; with ShiftDates, date-shaped values are shifted.
+
+    A private element of an implicit VR file has no VR on reading, so its
+    shape is all there is to go by: a real date left beside shifted ones would
+    reveal the patient's offset.
+    """
+    if value.count(".") >= 3 and is_valid_uid(value) and not is_registry_uid(value):
+        return context.session.uid(value)
+    if context.plan.options.shift_dates and _DATE_SHAPE.match(value):
+        shifted = (shift_da if len(value) == 8 else shift_dt)(value, context.patient.date_offset_days)
+        return shifted
+    return value
+
+
+_HANDLERS: dict[Action, Handler] = {
+    Action.REMOVE: _remove,
+    Action.EMPTY: _empty,
+    Action.DUMMY: _dummy,
+    Action.REPLACE: _replace,
+    Action.REMAP_UID: _remap_uid,
+    Action.SHIFT_DATE: _shift_date,
+    Action.RECURSE: _recurse,
+    Action.RECURSE_CLEANED: _recurse_cleaned,
+    Action.RECURSE_CONCEPT: _recurse_concept,
+    Action.SCAN_PRIVATE: _scan_private,
+}

@@ -1,0 +1,144 @@
+"""Edge cases found by an adversarial review: each one leaked or broke before its fix."""
+
+from __future__ import annotations
+
+import json
+from io import BytesIO
+
+import pydicom
+from pydicom.datadict import keyword_for_tag
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+from pydicom.uid import ImplicitVRLittleEndian, generate_uid
+
+from anon_consistent.options import parse_options
+from anon_consistent.profile import TABLE_PATH
+from anon_consistent.uid_policy import CLASS_LIKE_UID_TAGS
+from tests.dicom_data import ct_study, encode, encoded, rt_study
+from tests.engine import OfflineEngine
+
+
+def code(value: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, "DCM", meaning
+    return item
+
+
+def test_sr_free_text_is_cleaned_but_coded_concepts_and_references_stay() -> None:
+    ds = ct_study()[0]
+    text = Dataset()
+    text.ValueType, text.RelationshipType, text.TextValue = "TEXT", "CONTAINS", "Seen by Dr SECRET_NAME at home"
+    text.ConceptNameCodeSequence = Sequence([code("121071", "Finding")])
+    person = Dataset()
+    person.ValueType, person.PersonName = "PNAME", "Observer^SECRET"
+    when = Dataset()
+    when.ValueType, when.DateTime = "DATETIME", "20200304101112"
+    ds.ContentSequence = Sequence([text, person, when])
+    out = OfflineEngine().run_bytes([encode(ds)])[0]
+    assert b"SECRET" not in out and b"20200304" not in out
+    content = pydicom.dcmread(BytesIO(out)).ContentSequence
+    assert content[0].ValueType == "TEXT" and content[0].RelationshipType == "CONTAINS"
+    assert content[0].ConceptNameCodeSequence[0].CodeMeaning == "Finding"  # the SR keeps its meaning
+
+
+def test_preamble_and_file_meta_carry_nothing_from_the_source() -> None:
+    ds = ct_study()[0]
+    blob = bytearray(encode(ds))
+    blob[:15] = b"SECRET^PREAMBLE"
+    ds = pydicom.dcmread(BytesIO(bytes(blob)))
+    ds.file_meta.SourcePresentationAddress = "dicom://pacs.secret-hospital.example:104"
+    ds.file_meta.SourceApplicationEntityTitle = "SECRETAE"
+    ds.file_meta.RTVCommunicationSOPInstanceUID = generate_uid()
+    out = OfflineEngine().run_bytes([encode(ds)])[0]
+    assert out[:128] == b"\x00" * 128
+    assert b"secret-hospital" not in out and b"SECRETAE" not in out
+    assert ds.file_meta.RTVCommunicationSOPInstanceUID.encode() not in out
+    meta = pydicom.dcmread(BytesIO(out)).file_meta
+    assert {keyword_for_tag(t) for t in meta.keys()} == {
+        "FileMetaInformationGroupLength", "FileMetaInformationVersion", "MediaStorageSOPClassUID",
+        "MediaStorageSOPInstanceUID", "TransferSyntaxUID", "ImplementationClassUID", "ImplementationVersionName",
+    }  # fmt: skip
+
+
+def test_shift_dates_removes_what_it_cannot_shift() -> None:
+    ds = ct_study()[0]
+    ds.add_new(0x00340007, "OB", b"\x01\x02\x03\x04\x05\x06\x07\x08")  # FrameOriginTimestamp
+    ds.add_new(0x00080020, "SH", "20190102")  # StudyDate with a wrong explicit VR
+    out = OfflineEngine().run([encode(ds)], parse_options(b'{"ShiftDates": true}'))[0]
+    assert out[0x00340007].value != b"\x01\x02\x03\x04\x05\x06\x07\x08"  # D: dummy, never the original
+    assert out[0x00080020].value not in ("20190102", "")
+
+
+def test_no_class_like_uid_is_one_the_profile_says_to_replace() -> None:
+    rows = json.loads(TABLE_PATH.read_text())["attributes"]
+    replaced = {int(r["tag"], 16) for r in rows if r["basic"] == "U" and "x" not in r["tag"]}
+    assert {int(t) for t in CLASS_LIKE_UID_TAGS} & replaced == set()
+
+
+def test_template_extension_uids_are_remapped() -> None:
+    ds = ct_study()[0]
+    item = Dataset()
+    item.TemplateExtensionOrganizationUID = "1.2.826.0.1.3680043.10.4242.1"
+    ds.ContentTemplateSequence = Sequence([item])
+    out = OfflineEngine().run_bytes([encode(ds)])[0]
+    assert b"1.2.826.0.1.3680043.10.4242.1" not in out
+
+
+def implicit_file(ds: Dataset) -> bytes:
+    """Implicit VR little endian, as old modalities send it: private VRs are unknown on reading."""
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    for element in ds:
+        if element.VR == "SQ":
+            element.is_undefined_length = False  # a defined length hides a private sequence as UN
+    return encode(ds)
+
+
+def test_kept_private_tags_in_implicit_vr_hide_nothing() -> None:
+    ds = ct_study()[0]
+    ds.add_new(0x00290010, "LO", "ACME")
+    inner = Dataset()
+    inner.PatientName = "Hidden^SECRET"
+    inner.ReferencedSOPInstanceUID = ds.SOPInstanceUID
+    ds.add_new(0x00291001, "SQ", Sequence([inner]))
+    ds.add_new(0x00291002, "LO", f"{ds.StudyInstanceUID}\\{ds.SeriesInstanceUID}")
+    ds.add_new(0x00291003, "DA", "20180505")
+    blob = implicit_file(ds)
+    out = OfflineEngine().run_bytes([blob], parse_options(b'{"KeepPrivateTags": true, "ShiftDates": true}'))[0]
+    assert b"SECRET" not in out
+    for uid in (ds.SOPInstanceUID, ds.StudyInstanceUID, ds.SeriesInstanceUID):
+        assert uid.encode() not in out
+    assert b"20180505" not in out
+
+
+def test_keep_and_replace_of_frame_of_reference_reach_objects_that_only_nest_it() -> None:
+    originals = rt_study()
+    blobs = encoded(originals)
+    rtstruct = blobs[-3]  # no top-level FrameOfReferenceUID
+    original_frame = originals[0].FrameOfReferenceUID
+    kept = OfflineEngine().run([rtstruct], parse_options(b'{"Keep": ["FrameOfReferenceUID"]}'))[0]
+    assert kept.ReferencedFrameOfReferenceSequence[0].FrameOfReferenceUID == original_frame
+    assert {r.ReferencedFrameOfReferenceUID for r in kept.StructureSetROISequence} == {original_frame}
+    body = b'{"Replace": {"FrameOfReferenceUID": "1.2.826.0.1.3680043.10.1.7"}}'
+    replaced = OfflineEngine().run([rtstruct], parse_options(body))[0]
+    assert replaced.ReferencedFrameOfReferenceSequence[0].FrameOfReferenceUID == "1.2.826.0.1.3680043.10.1.7"
+
+
+def test_replace_of_an_ambiguous_vr_attribute_in_implicit_vr() -> None:
+    blob = implicit_file(ct_study()[0])
+    out = OfflineEngine().run([blob], parse_options(b'{"Replace": {"SmallestImagePixelValue": "5"}}'))[0]
+    assert out.SmallestImagePixelValue == 5
+
+
+def test_replace_of_a_class_uid_is_applied_not_ignored() -> None:
+    body = b'{"Replace": {"SOPClassUID": "1.2.826.0.1.3680043.10.1.99"}}'
+    out = OfflineEngine().run([encode(ct_study()[0])], parse_options(body))[0]
+    assert out.SOPClassUID == "1.2.826.0.1.3680043.10.1.99" == out.file_meta.MediaStorageSOPClassUID
+
+
+def test_urls_and_overlay_text_beyond_the_table_are_removed() -> None:
+    ds = ct_study()[0]
+    ds.RetrieveURL = f"https://pacs.secret-hospital.example/studies/{ds.StudyInstanceUID}"
+    ds.add_new(0x60000022, "LO", "Marked by SECRET")
+    ds.add_new(0x60001500, "LO", "SECRET label")
+    out = OfflineEngine().run_bytes([encode(ds)])[0]
+    assert b"secret-hospital" not in out and b"SECRET" not in out
