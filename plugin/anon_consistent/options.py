@@ -34,6 +34,7 @@ _BOOLEAN_OPTIONS = {
     # Orthanc's "Permissive" lets a job go on after a failed instance; this
     # plugin always does (and reports the failure), so true and false agree.
     "Permissive": "permissive",
+    "CleanStructuredContent": "clean_structured_content",
 }
 _KNOWN_OPTIONS = frozenset(_BOOLEAN_OPTIONS) | {"Replace", "Keep", "Remove", "Project", "Priority", "Synchronous"}
 _UNSUPPORTED_OPTIONS = {
@@ -65,6 +66,7 @@ class AnonymizationOptions:
     shift_dates: bool = False
     asynchronous: bool = False
     permissive: bool = False
+    clean_structured_content: bool = False
     priority: int = 0
     project: str = DEFAULT_PROJECT
 
@@ -86,6 +88,8 @@ class AnonymizationOptions:
             parts.append("KeepPrivateTags")
         if self.shift_dates:
             parts.append("ShiftDates")
+        if self.clean_structured_content:
+            parts.append("CleanStructuredContent")
         return "; ".join(parts)
 
 

@@ -38,8 +38,9 @@ class Scope(Enum):
     # Inside a sequence the profile marks D (ContentSequence, GraphicAnnotation,
     # VerifyingObserver...): its free text, names and dates are replaced too.
     CLEANED = "cleaned"
-    # A coded concept inside a cleaned sequence (ConceptNameCodeSequence...):
-    # the code itself is kept, or an SR would lose its meaning.
+    # A coded concept inside a cleaned sequence (ConceptNameCodeSequence...),
+    # with the Clean Structured Content option: the code itself is kept, so
+    # that an SR keeps its meaning.
     CONCEPT = "concept"
 
 
@@ -141,7 +142,8 @@ class ElementPlan:
         if vr == "UR" or any(int(tag) & mask == value for mask, value in _SUPPLEMENT_REMOVED_MASKS):
             return Action.REMOVE
         if vr == "SQ":
-            return Action.RECURSE_CONCEPT if scope is not Scope.NORMAL and tag in _CONCEPT_SEQUENCES else Action.RECURSE
+            concept = scope is not Scope.NORMAL and tag in _CONCEPT_SEQUENCES
+            return Action.RECURSE_CONCEPT if concept and self.options.clean_structured_content else Action.RECURSE
         if vr == "UI":
             return Action.REMAP_UID
         if vr in DATE_VRS and self.options.shift_dates:
@@ -165,8 +167,11 @@ class ElementPlan:
         action = _BASIC_CHOICE[row.basic]
         if vr == "SQ":
             # A sequence is dropped, emptied, or kept with its items processed
-            # by the same rules; "dummy" (D) sequences keep their structure but
-            # lose their free text ("dummy" items would be invented data).
+            # by the same rules. A D sequence (ContentSequence...) keeps its
+            # items, the "non-zero length" D asks for, but every text, name,
+            # date and code in them is replaced: nothing native Orthanc removes
+            # survives, and Type 1/2 sequences stay present. The Clean
+            # Structured Content option keeps coded concepts readable.
             if action in (Action.REMOVE, Action.EMPTY):
                 return action
             return Action.RECURSE_CLEANED if action is Action.DUMMY else Action.RECURSE

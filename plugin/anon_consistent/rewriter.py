@@ -42,6 +42,7 @@ _TRANSFER_SYNTAX_FOR_ENCODING = {
 DEIDENTIFICATION_CODES = {
     "basic": ("113100", "Basic Application Confidentiality Profile"),
     "shift_dates": ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"),
+    "clean_structured_content": ("113104", "Clean Structured Content Option"),
 }
 
 
@@ -128,7 +129,7 @@ def mark_deidentified(dataset: Dataset, plan: ElementPlan) -> None:
     method = f"anon-consistent {__version__}: PS3.15 {plan.profile.edition} Table E.1-1 Basic Profile"
     details = options.describe()
     dataset.DeidentificationMethod = f"{method}; {details}"[:64] if details else method[:64]
-    used = ["basic"] + (["shift_dates"] if options.shift_dates else [])
+    used = ["basic"] + [key for key in ("shift_dates", "clean_structured_content") if getattr(options, key)]
     codes = Sequence()
     for key in used:
         value, meaning = DEIDENTIFICATION_CODES[key]

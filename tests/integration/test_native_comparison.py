@@ -11,8 +11,10 @@ from collections.abc import Callable, Iterator
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
+from pydicom.tag import Tag
 
-from tests.dicom_data import rt_study
+from anon_consistent.uid_policy import is_registry_uid, keeps_uid_attribute
+from tests.dicom_data import read, rt_study
 from tests.integration.conftest import stored_bytes, stored_datasets
 from tests.orthanc_server import OrthancServer
 
@@ -82,3 +84,54 @@ def test_at_least_as_protective_as_native_and_relations_intact(orthanc: OrthancS
     rtstruct = ours_by_modality["RTSTRUCT"]
     assert rtstruct.ReferencedFrameOfReferenceSequence[0].FrameOfReferenceUID == cts[0].FrameOfReferenceUID
     assert ours_by_modality["RTDOSE"].FrameOfReferenceUID == cts[0].FrameOfReferenceUID
+
+
+IDENTIFYING_VRS = TEXT_VRS - {"CS", "DS", "IS"}
+
+
+def test_structured_report_text_is_gone_as_with_native(orthanc: OrthancServer, upload: Upload) -> None:
+    """An SR's content tree: native empties it, ours keeps a skeleton.
+
+    Compared here on the value types that can identify someone (names, free
+    text, dates, codes' meanings, UIDs); enumerations (CS) such as ValueType and
+    plain numbers are the skeleton the D action of PS3.15 keeps.
+    """
+    sr = read("test-SR.dcm")
+    text = Dataset()
+    text.ValueType, text.RelationshipType, text.TextValue = "TEXT", "CONTAINS", "Seen at Example Street by Dr Quux"
+    sr.ContentSequence.append(text)
+    originals = [sr]
+    study = upload(originals)
+    native = orthanc.post(f"/studies/{study}/anonymize", {}).json()
+    ours = orthanc.post(f"/anon-consistent/studies/{study}", {"Project": "native-sr"}).json()
+    native_out = stored_datasets(orthanc, "studies", native["ID"])
+    our_out = stored_datasets(orthanc, "studies", ours["ID"])
+    assert len(native_out[0].get("ContentSequence", [])) == 0 < len(our_out[0].ContentSequence)
+
+    def identifying(datasets: list[Dataset]) -> set[tuple[str, str]]:
+        return {
+            (p, v)
+            for ds in datasets
+            for p, v, vr in typed_value_paths(ds)
+            if vr in IDENTIFYING_VRS and not (vr == "UI" and names_a_class(int(p[-8:], 16), v))
+        }
+
+    removed_by_native = identifying(originals) - identifying(native_out)
+    assert ("0040A730/0040A160", "Seen at Example Street by Dr Quux") in removed_by_native
+    assert removed_by_native & identifying(our_out) == set()
+    assert b"Example Street" not in b"".join(stored_bytes(orthanc, "studies", ours["ID"]))
+
+
+def names_a_class(tag: int, value: str) -> bool:
+    """SOP classes, coding schemes, registry values: they identify no one."""
+    return keeps_uid_attribute(Tag(tag)) or is_registry_uid(value)
+
+
+def typed_value_paths(dataset: Dataset, prefix: str = "") -> Iterator[tuple[str, str, str]]:
+    for element in dataset:
+        path = f"{prefix}{element.tag:08X}"
+        if element.VR == "SQ":
+            for item in element.value:
+                yield from typed_value_paths(item, path + "/")
+        elif element.value not in (None, ""):
+            yield path, str(element.value), element.VR

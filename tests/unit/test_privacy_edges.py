@@ -24,8 +24,8 @@ def code(value: str, meaning: str) -> Dataset:
     return item
 
 
-def test_sr_free_text_is_cleaned_but_coded_concepts_and_references_stay() -> None:
-    ds = ct_study()[0]
+def sr_with_text() -> Dataset:
+    ds = ct_study()[0]  # any object will do: the rule is on the sequence
     text = Dataset()
     text.ValueType, text.RelationshipType, text.TextValue = "TEXT", "CONTAINS", "Seen by Dr SECRET_NAME at home"
     text.ConceptNameCodeSequence = Sequence([code("121071", "Finding")])
@@ -34,11 +34,25 @@ def test_sr_free_text_is_cleaned_but_coded_concepts_and_references_stay() -> Non
     when = Dataset()
     when.ValueType, when.DateTime = "DATETIME", "20200304101112"
     ds.ContentSequence = Sequence([text, person, when])
-    out = OfflineEngine().run_bytes([encode(ds)])[0]
+    return ds
+
+
+def test_content_sequence_keeps_only_its_structure_by_default() -> None:
+    out_bytes = OfflineEngine().run_bytes([encode(sr_with_text())])[0]
+    assert b"SECRET" not in out_bytes and b"20200304" not in out_bytes and b"Finding" not in out_bytes
+    content = pydicom.dcmread(BytesIO(out_bytes)).ContentSequence
+    assert [item.ValueType for item in content] == ["TEXT", "PNAME", "DATETIME"]
+
+
+def test_clean_structured_content_keeps_coded_concepts_but_no_free_text() -> None:
+    options = parse_options(b'{"CleanStructuredContent": true}')
+    out = OfflineEngine().run_bytes([encode(sr_with_text())], options)[0]
     assert b"SECRET" not in out and b"20200304" not in out
     content = pydicom.dcmread(BytesIO(out)).ContentSequence
     assert content[0].ValueType == "TEXT" and content[0].RelationshipType == "CONTAINS"
     assert content[0].ConceptNameCodeSequence[0].CodeMeaning == "Finding"  # the SR keeps its meaning
+    codes = [c.CodeValue for c in pydicom.dcmread(BytesIO(out)).DeidentificationMethodCodeSequence]
+    assert codes == ["113100", "113104"]
 
 
 def test_preamble_and_file_meta_carry_nothing_from_the_source() -> None:

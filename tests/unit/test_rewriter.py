@@ -110,7 +110,8 @@ def test_single_objects_leak_no_identifier(name: str) -> None:
 def test_sr_content_references_stay_consistent_with_evidence() -> None:
     sr = read("test-SR.dcm")
     evidence = {i.ReferencedSOPInstanceUID for i in _referenced_sops(sr)}
-    out = OfflineEngine().run([encode(read("test-SR.dcm"))])[0]
+    options = parse_options(b'{"CleanStructuredContent": true}')  # keeps the content tree's references
+    out = OfflineEngine().run([encode(read("test-SR.dcm"))], options)[0]
     new_evidence = {i.ReferencedSOPInstanceUID for i in _referenced_sops(out)}
     assert len(new_evidence) == len(evidence) > 0
     assert new_evidence.isdisjoint(evidence)
