@@ -30,7 +30,6 @@ IMPLEMENTATION_VERSION_NAME = ("ANONCONS_" + __version__.replace(".", "_"))[:16]
 
 PATIENT_ID = Tag("PatientID")
 PATIENT_NAME = Tag("PatientName")
-SOP_INSTANCE_UID = Tag("SOPInstanceUID")
 
 
 _TRANSFER_SYNTAX_FOR_ENCODING = {
