@@ -59,7 +59,7 @@ BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("mapping store (SQLite get_or_create)", ("MappingStore.get_or_create", "MappingSession.patient")),
     ("serialize (pydicom save_as / plugin encoder)", ("Dataset.save_as", "dcmwrite ", "anon_consistent/encoder.py")),
     ("pydicom parse (dcmread)", ("dcmread ",)),
-    ("walk (plan + handlers)", ("walk (anon_consistent/rewriter.py",)),
+    ("walk (plan + handlers)", ("walk (anon_consistent/handlers.py",)),
     ("rest of rewrite_instance (identity, marks, file meta)", ("rewrite_instance ",)),
 ]
 OTHER = "other plugin code (listing, loop, JSON)"
@@ -337,7 +337,7 @@ def offline_breakdown(study: GeneratedStudy, orthanc_url: str | None = None) -> 
                 result.add(REWRITE_TOTAL, whole)
                 if orthanc_url is not None:
                     start = time.perf_counter()
-                    response = http.post(orthanc_url + "/instances", data=rewritten.data, timeout=600)
+                    response = http.post(orthanc_url + "/instances", data=rewritten, timeout=600)
                     response.raise_for_status()
                     result.add(OFFLINE_STEPS[7], time.perf_counter() - start)
                     stored.append(response.json()["ParentStudy"])

@@ -32,7 +32,7 @@ class OfflineEngine:
         if options.uid_overrides:
             for blob in blobs:
                 pin_uid_overrides(blob, plan, session)
-        return [rewrite_instance(blob, plan, session).data for blob in blobs]
+        return [rewrite_instance(blob, plan, session) for blob in blobs]
 
     def run(self, blobs: list[bytes], options: AnonymizationOptions | None = None) -> list[Dataset]:
         return [pydicom.dcmread(BytesIO(out)) for out in self.run_bytes(blobs, options)]

@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
-from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -21,9 +19,10 @@ from pydicom.tag import BaseTag
 
 from .dates import shift_da, shift_dt
 from .plan import Action, ElementPlan, Scope
-from .session import MappingSession, PatientIdentity
+from .session import MappingSession
 from .uid_policy import is_registry_uid, keeps_uid_attribute
 from .uids import is_valid_uid
+from .vr import BINARY_NUMBER_VRS, NUMBER_TYPE_BY_VR, dictionary_vr
 
 DUMMY_TEXT = "ANONYMIZED"
 _DUMMY_BY_VR: dict[str, object] = {
@@ -46,11 +45,9 @@ _DUMMY_BY_VR: dict[str, object] = {
     "OW": b"\x00\x00",
     "UN": b"\x00\x00",
 }
-BINARY_NUMBER_VRS: dict[str, type] = {
-    "US": int, "SS": int, "UL": int, "SL": int, "UV": int, "SV": int, "FL": float, "FD": float,
-}  # fmt: skip
 _ITEM_TAG_LITTLE_ENDIAN = b"\xfe\xff\x00\xe0"
 _MAX_SCANNED_PRIVATE_TEXT = 1024
+_SCANNED_TEXT_VRS = frozenset({"LO", "SH", "LT", "ST", "UT", "UC", "CS", "DA", "DT"})
 _DATE_SHAPE = re.compile(r"^(19|20)\d{6}(\d{6}(\.\d{1,6})?([+-]\d{4})?)?$")
 
 
@@ -58,7 +55,10 @@ _DATE_SHAPE = re.compile(r"^(19|20)\d{6}(\d{6}(\.\d{1,6})?([+-]\d{4})?)?$")
 class WalkContext:
     plan: ElementPlan
     session: MappingSession
-    patient: PatientIdentity
+    patient_id: str  # the original one: pseudonym and date offset are keyed by it
+
+    def date_offset_days(self) -> int:
+        return self.session.date_offset_days(self.patient_id)
 
 
 Handler = Callable[[Dataset, BaseTag, str, WalkContext, Scope], None]
@@ -73,14 +73,6 @@ def walk(dataset: Dataset, context: WalkContext, scope: Scope = Scope.NORMAL) ->
         action = plan.action(tag, vr, scope)
         if action is not Action.KEEP:
             _HANDLERS[action](dataset, tag, vr, context, scope)
-
-
-@lru_cache(maxsize=4096)
-def dictionary_vr(tag: int) -> str:
-    try:
-        return str(dictionary_VR(tag))
-    except KeyError:
-        return "UN"
 
 
 def element_vr(tag: BaseTag, raw_vr: str | None) -> str:
@@ -110,7 +102,7 @@ def uid_values(value: object) -> list[str]:
 def replacement_value(vr: str, text: str) -> object:
     """A Replace value in the form pydicom encodes for ``vr``."""
     if vr in BINARY_NUMBER_VRS and text:
-        numbers = [BINARY_NUMBER_VRS[vr](part) for part in text.split("\\")]
+        numbers = [NUMBER_TYPE_BY_VR[vr](part) for part in text.split("\\")]
         return numbers[0] if len(numbers) == 1 else numbers
     return text
 
@@ -157,7 +149,7 @@ def _shift_date(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, s
     if not element.value:
         return
     shift = shift_da if vr == "DA" else shift_dt
-    days = context.patient.date_offset_days
+    days = context.date_offset_days()
     values = [element.value] if isinstance(element.value, str) else list(element.value)
     shifted = [shift(str(v), days) for v in values]
     element.value = shifted[0] if len(shifted) == 1 else shifted
@@ -182,21 +174,30 @@ def _recurse_concept(dataset: Dataset, tag: BaseTag, vr: str, context: WalkConte
 
 
 def _scan_private(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
-    """Kept private elements: walk hidden sequences, remap values that are UIDs."""
+    """Kept private elements: walk sequences hidden as UN, remap text values that are UIDs."""
     element = dataset._dict[tag]
     raw = element.value
-    if isinstance(element, RawDataElement) and isinstance(raw, bytes) and raw.startswith(_ITEM_TAG_LITTLE_ENDIAN):
-        # A private sequence read as UN (implicit VR, defined length): parse and walk it.
-        dataset._dict[tag] = element._replace(VR="SQ")
-        _walk_items(dataset, tag, context, scope)
-        return
+    if vr == "UN" and isinstance(element, RawDataElement) and isinstance(raw, bytes):
+        if raw.startswith(_ITEM_TAG_LITTLE_ENDIAN):
+            # A private sequence read as UN (implicit VR, defined length): parse and walk it.
+            dataset._dict[tag] = element._replace(VR="SQ")
+            _walk_items(dataset, tag, context, scope)
+            return
+    elif vr not in _SCANNED_TEXT_VRS:
+        return  # binary vendor data (OB, OW...) is kept as it is
     if not isinstance(raw, (bytes, str)) or len(raw) > _MAX_SCANNED_PRIVATE_TEXT:
         return
     text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else raw
-    values = text.rstrip("\x00 ").split("\\")
-    mapped = [_scrub_private_value(v.strip(), context) for v in values]
-    if mapped != [v.strip() for v in values]:
-        dataset[tag] = DataElement(tag, "UI" if vr == "UN" else vr, mapped[0] if len(mapped) == 1 else mapped)
+    values = [v.strip() for v in text.rstrip("\x00 ").split("\\")]
+    mapped = [_scrub_private_value(v, context) for v in values]
+    if mapped == values:
+        return
+    if vr == "UN":
+        # Still of unknown type: written back as bytes, padded to even length.
+        encoded = "\\".join(mapped).encode("ascii")
+        dataset[tag] = DataElement(tag, "UN", encoded + b"\x00" * (len(encoded) % 2))
+    else:
+        dataset[tag] = DataElement(tag, vr, mapped[0] if len(mapped) == 1 else mapped)
 
 
 def _scrub_private_value(value: str, context: WalkContext) -> str:
@@ -209,7 +210,7 @@ def _scrub_private_value(value: str, context: WalkContext) -> str:
     if value.count(".") >= 3 and is_valid_uid(value) and not is_registry_uid(value):
         return context.session.uid(value)
     if context.plan.options.shift_dates and _DATE_SHAPE.match(value):
-        shifted = (shift_da if len(value) == 8 else shift_dt)(value, context.patient.date_offset_days)
+        shifted = (shift_da if len(value) == 8 else shift_dt)(value, context.date_offset_days())
         return shifted
     return value
 

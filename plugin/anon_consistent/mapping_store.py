@@ -9,8 +9,8 @@ Schema (version 1), documented in README "Mapping database":
 
 ``kind`` is ``UID``, ``PatientID`` (the pseudonym, also used as PatientName)
 or ``DateOffset`` (days, as text). The primary key makes "first writer wins"
-hold even when several threads or processes race for the same original:
-everyone inserts with OR IGNORE, then everyone reads the one stored row.
+hold even when several threads or processes race for the same original: on a
+miss everyone inserts with OR IGNORE, then everyone reads the one stored row.
 """
 
 from __future__ import annotations
@@ -99,11 +99,13 @@ class MappingStore:
             ).fetchone()
             return str(stored)
 
-    def projects(self) -> list[dict[str, object]]:
-        """Every project with its number of mappings per kind."""
+    def projects(self, only: str | None = None) -> list[dict[str, object]]:
+        """Every project (or only one) with its number of mappings per kind."""
+        where, arguments = ("WHERE project = ?", (only,)) if only is not None else ("", ())
         with self._lock:
             rows = self._db.execute(
-                "SELECT project, kind, COUNT(*) FROM mapping GROUP BY project, kind ORDER BY project, kind"
+                f"SELECT project, kind, COUNT(*) FROM mapping {where} GROUP BY project, kind ORDER BY project, kind",
+                arguments,
             ).fetchall()
         summary: dict[str, dict[str, int]] = {}
         for project, kind, count in rows:

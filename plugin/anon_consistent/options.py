@@ -10,10 +10,11 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.tag import BaseTag, Tag
 
 from .uids import is_valid_uid
+from .vr import BINARY_VRS, NUMBER_TYPE_BY_VR, TEXT_LIMITS, dictionary_vr
 
 DEFAULT_PROJECT = "default"
 PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -41,12 +42,6 @@ _UNSUPPORTED_OPTIONS = {
     "DicomVersion": "this plugin always applies its own PS3.15 table (see GET /anon-consistent)",
     "PrivateCreator": "private attributes cannot be replaced; use KeepPrivateTags",
 }
-_INTEGER_VRS = frozenset({"US", "SS", "UL", "SL", "UV", "SV", "IS"})
-_DECIMAL_VRS = frozenset({"FL", "FD", "DS"})
-_BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN", "AT"})
-# PS3.5 Table 6.2-1 maximum lengths (PN: per component group).
-_TEXT_LIMITS = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12, "LO": 64, "PN": 64, "SH": 16,
-                "TM": 14}  # fmt: skip
 
 
 class OptionsError(ValueError):
@@ -186,23 +181,20 @@ def _parse_replace(value: object) -> dict[BaseTag, str]:
 
 def _check_value_fits(key: str, vr: str, value: str) -> None:
     """A value that cannot be encoded in the tag's VR is the caller's mistake (400), not a failed instance."""
-    if any(part in _BINARY_VRS for part in vr.split(" or ")):
+    if any(part in BINARY_VRS for part in vr.split(" or ")):
         raise OptionsError(f'"Replace" cannot set the binary attribute {key}')
     vr = vr.split(" or ")[0]  # "US or SS": both are integers
     for part in value.split("\\") if value else []:
         try:
-            (int if vr in _INTEGER_VRS else float if vr in _DECIMAL_VRS else str)(part)
+            NUMBER_TYPE_BY_VR.get(vr, str)(part)
         except ValueError:
             raise OptionsError(f'"Replace" value for {key} must be a number for VR {vr}: {value!r}') from None
-        if vr in _TEXT_LIMITS and len(part) > _TEXT_LIMITS[vr]:
-            raise OptionsError(f'"Replace" value for {key} is longer than VR {vr} allows ({_TEXT_LIMITS[vr]})')
+        if vr in TEXT_LIMITS and len(part) > TEXT_LIMITS[vr]:
+            raise OptionsError(f'"Replace" value for {key} is longer than VR {vr} allows ({TEXT_LIMITS[vr]})')
 
 
 def _vr(tag: BaseTag) -> str:
-    try:
-        return str(dictionary_VR(tag))
-    except KeyError:
-        return "UN"
+    return dictionary_vr(int(tag))
 
 
 def _name(tag: BaseTag) -> str:

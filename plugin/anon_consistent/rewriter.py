@@ -6,7 +6,6 @@ is in ``handlers``, the decisions in ``plan``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from io import BytesIO
 
 from pydicom import dcmread
@@ -21,7 +20,7 @@ from . import __version__
 from .encoder import encode
 from .handlers import WalkContext, element_vr, replacement_value, uid_values, walk
 from .plan import ElementPlan
-from .session import MappingSession, PatientIdentity
+from .session import MappingSession
 
 # The file is written by us, so PS3.10 wants our implementation's identity in
 # the meta, not the original writer's (which can equal an InstanceCreatorUID).
@@ -49,14 +48,7 @@ class InstanceRewriteError(Exception):
     """The instance could not be anonymized; the message says why."""
 
 
-@dataclass(frozen=True)
-class RewrittenInstance:
-    data: bytes
-    original_sop_instance_uid: str
-    sop_instance_uid: str
-
-
-def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) -> RewrittenInstance:
+def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) -> bytes:
     """Anonymize one encoded instance and return the new encoding."""
     try:
         dataset = dcmread(BytesIO(data), force=True)
@@ -67,11 +59,11 @@ def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) ->
     if not original_sop:
         raise InstanceRewriteError("the instance has no SOPInstanceUID")
 
-    context = WalkContext(plan=plan, session=session, patient=session.patient(original_patient_id))
+    context = WalkContext(plan=plan, session=session, patient_id=original_patient_id)
     try:
         walk(dataset, context)
         insert_replaced_values(dataset, context)
-        set_patient_identity(dataset, plan, context.patient)
+        set_patient_identity(dataset, plan, session.pseudonym(original_patient_id))
         mark_deidentified(dataset, plan)
         sync_file_meta(dataset)
         encoded = encode(dataset)
@@ -79,7 +71,7 @@ def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) ->
         raise
     except Exception as error:  # pydicom raises many types on malformed values
         raise InstanceRewriteError(f"{type(error).__name__}: {error}") from error
-    return RewrittenInstance(encoded, original_sop, str(dataset.SOPInstanceUID))
+    return encoded
 
 
 def pin_uid_overrides(data: bytes, plan: ElementPlan, session: MappingSession) -> None:
@@ -113,12 +105,12 @@ def insert_replaced_values(dataset: Dataset, context: WalkContext) -> None:
             dataset[tag] = DataElement(tag, vr, replacement_value(vr, text))
 
 
-def set_patient_identity(dataset: Dataset, plan: ElementPlan, patient: PatientIdentity) -> None:
+def set_patient_identity(dataset: Dataset, plan: ElementPlan, pseudonym: str) -> None:
     """The default PatientID and PatientName are the project's pseudonym."""
     options = plan.options
     for tag in (PATIENT_ID, PATIENT_NAME):
         if tag not in options.replace and tag not in options.keep and tag not in options.remove:
-            dataset[tag] = DataElement(tag, "LO" if tag == PATIENT_ID else "PN", patient.pseudonym)
+            dataset[tag] = DataElement(tag, "LO" if tag == PATIENT_ID else "PN", pseudonym)
 
 
 def mark_deidentified(dataset: Dataset, plan: ElementPlan) -> None:

@@ -135,20 +135,27 @@ class Anonymizer:
         session = MappingSession(self.store, options.project, self.uid_factory, self.patient_keys)
         result = AnonymizationResult(level=level, total=len(instance_ids))
         sources = frozenset(instance_ids)
-        unreadable = self._pin_overrides(instance_ids, plan, session) if options.uid_overrides else {}
+        total = len(instance_ids)
+        # With pinned UIDs every instance is read twice (pins first): progress
+        # then counts 2 steps per instance, so a job moves from the start.
+        steps = 2 * total if options.uid_overrides else total
+
+        def pin_progress(read: int) -> bool:
+            return on_progress(read, steps)
+
+        unreadable = self._pin_overrides(instance_ids, plan, session, pin_progress) if options.uid_overrides else {}
         for instance_id, reason in unreadable.items():
             result.failed.append({"ID": instance_id, "Error": reason})
         pending = [i for i in instance_ids if i not in unreadable]
-        total = len(instance_ids)
 
         def keep_going(started: int) -> bool:
-            return on_progress(len(unreadable) + started, total)
+            return on_progress(steps - total + len(unreadable) + started, steps)
 
         try:
             outcomes = run_pipeline(
                 pending,
                 read=self.gateway.read_instance,
-                transform=lambda data: rewrite_instance(data, plan, session).data,
+                transform=lambda data: rewrite_instance(data, plan, session),
                 store=lambda data: self._store(data, sources),
                 should_continue=keep_going,
             )
@@ -170,9 +177,17 @@ class Anonymizer:
             result.source_deleted = True
         return result
 
-    def _pin_overrides(self, instance_ids: list[str], plan: ElementPlan, session: MappingSession) -> dict[str, str]:
+    def _pin_overrides(
+        self,
+        instance_ids: list[str],
+        plan: ElementPlan,
+        session: MappingSession,
+        keep_going: Callable[[int], bool],
+    ) -> dict[str, str]:
         failures = {}
-        for instance_id in instance_ids:
+        for index, instance_id in enumerate(instance_ids):
+            if not keep_going(index):
+                raise Cancelled(f"cancelled while reading {index} of {len(instance_ids)} instances; none stored")
             try:
                 pin_uid_overrides(self.gateway.read_instance(instance_id), plan, session)
             except Exception as error:  # noqa: BLE001 - reported per instance, as in the pipeline

@@ -7,8 +7,6 @@ later call without those options gets the project's stable mapping back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .mapping_store import MappingStore
 from .pseudonyms import PatientKeyFactory
 from .uids import UidFactory
@@ -16,14 +14,6 @@ from .uids import UidFactory
 UID_KIND = "UID"
 PATIENT_KIND = "PatientID"
 DATE_OFFSET_KIND = "DateOffset"
-
-
-@dataclass(frozen=True)
-class PatientIdentity:
-    """The pseudonymous identity of one original patient inside a project."""
-
-    pseudonym: str
-    date_offset_days: int
 
 
 class PinConflictError(ValueError):
@@ -44,7 +34,8 @@ class MappingSession:
         self._patient_keys = patient_keys
         self._uids: dict[str, str] = {}
         self._pinned: dict[str, str] = {}
-        self._patients: dict[str, PatientIdentity] = {}
+        self._pseudonyms: dict[str, str] = {}
+        self._offsets: dict[str, int] = {}
 
     def pin(self, original: str, new: str) -> None:
         """Force ``original`` to become ``new`` everywhere in this call."""
@@ -69,17 +60,24 @@ class MappingSession:
             self._uids[original] = new
         return new
 
-    def patient(self, patient_id: str) -> PatientIdentity:
-        """Pseudonym and date offset of an original PatientID, stable per project."""
-        identity = self._patients.get(patient_id)
-        if identity is None:
+    def pseudonym(self, patient_id: str) -> str:
+        """PatientID and PatientName of an original PatientID, stable per project."""
+        found = self._pseudonyms.get(patient_id)
+        if found is None:
             keys, project = self._patient_keys, self.project
-            pseudonym = self._store.get_or_create(
+            found = self._store.get_or_create(
                 project, PATIENT_KIND, patient_id, lambda: keys.pseudonym(project, patient_id)
             )
-            offset = self._store.get_or_create(
+            self._pseudonyms[patient_id] = found
+        return found
+
+    def date_offset_days(self, patient_id: str) -> int:
+        """Days to add to this patient's dates, stable per project (created on first use)."""
+        found = self._offsets.get(patient_id)
+        if found is None:
+            keys, project = self._patient_keys, self.project
+            stored = self._store.get_or_create(
                 project, DATE_OFFSET_KIND, patient_id, lambda: str(keys.date_offset(project, patient_id))
             )
-            identity = PatientIdentity(pseudonym=pseudonym, date_offset_days=int(offset))
-            self._patients[patient_id] = identity
-        return identity
+            found = self._offsets[patient_id] = int(stored)
+        return found

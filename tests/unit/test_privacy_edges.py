@@ -156,3 +156,23 @@ def test_urls_and_overlay_text_beyond_the_table_are_removed() -> None:
     ds.add_new(0x60001500, "LO", "SECRET label")
     out = OfflineEngine().run_bytes([encode(ds)])[0]
     assert b"secret-hospital" not in out and b"SECRET" not in out
+
+
+def test_private_binary_data_is_kept_as_it_is() -> None:
+    ds = ct_study()[0]
+    ds.add_new(0x00290010, "LO", "ACME")
+    blob = b"\xfe\xff\x00\xe0" + b"vendor bytes"  # looks like an item tag, is not a sequence
+    ds.add_new(0x00291010, "OB", blob)
+    ds.add_new(0x00291011, "OB", ds.StudyInstanceUID.encode() + b"\x00")  # a UID-looking blob
+    out = OfflineEngine().run([encode(ds)], parse_options(b'{"KeepPrivateTags": true}'))[0]
+    assert out[0x00291010].VR == "OB" and out[0x00291010].value == blob
+    assert out[0x00291011].VR == "OB"
+
+
+def test_a_date_shaped_private_value_keeps_its_unknown_type() -> None:
+    ds = ct_study()[0]
+    ds.add_new(0x00290010, "LO", "ACME")
+    ds.add_new(0x00291003, "DA", "20180505")
+    out = OfflineEngine().run([implicit_file(ds)], parse_options(b'{"KeepPrivateTags": true, "ShiftDates": true}'))[0]
+    element = out[0x00291003]
+    assert element.VR == "UN" and element.value not in (b"20180505", b"")

@@ -120,3 +120,24 @@ def test_cancellation_stops_between_instances() -> None:
             lambda done, total: done < 3,
         )
     assert len([k for k in fake.files if k.startswith("new-")]) == 3
+
+
+def test_pinning_pass_reports_progress_and_can_be_cancelled() -> None:
+    from anon_consistent.service import Cancelled
+
+    fake = FakeOrthanc(sources())
+    anonymizer = make(fake)
+    ids = anonymizer.list_instances(Level.STUDY, "study")
+    keep = parse_options(b'{"Keep": ["FrameOfReferenceUID"]}')
+    seen: list[tuple[int, int]] = []
+
+    def record(done: int, total: int) -> bool:
+        seen.append((done, total))
+        return True
+
+    anonymizer.run(Level.STUDY, ids, keep, record)
+    fractions = [done / total for done, total in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert any(0 < f < 0.5 for f in fractions)  # the reading pass moves the progress too
+    with pytest.raises(Cancelled):
+        anonymizer.run(Level.STUDY, ids, keep, lambda done, total: done < 2)

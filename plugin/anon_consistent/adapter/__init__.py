@@ -46,12 +46,13 @@ def register(orthanc: Any) -> Routes | None:
         orthanc.LogError(f"anon-consistent is NOT started: invalid configuration: {error}")
         raise
     store = MappingStore(config.mapping_database)
+    uid_factory, patient_keys = config.factories()
     anonymizer = Anonymizer(
         gateway=make_gateway(orthanc, config.loopback_port),
         store=store,
         profile=load_basic_profile(),
-        uid_factory=config.uid_factory(),
-        patient_keys=config.patient_keys(),
+        uid_factory=uid_factory,
+        patient_keys=patient_keys,
     )
     jobs = JobQueue(config.max_concurrent_jobs)
     routes = Routes(anonymizer=anonymizer, store=store, jobs=jobs, config=config)
@@ -59,9 +60,8 @@ def register(orthanc: Any) -> Routes | None:
         orthanc.RegisterRestCallback(uri, callback)
 
     def on_change(change_type: Any, level: Any, resource: str) -> None:
-        if change_type == orthanc.ChangeType.ORTHANC_STOPPED:
-            jobs.stop()
-            store.close()
+        if change_type == orthanc.ChangeType.ORTHANC_STOPPED and jobs.stop():
+            store.close()  # only once no worker can still write to it
 
     orthanc.RegisterOnChangeCallback(on_change)
     if EXPLORER_JS.exists():

@@ -36,15 +36,12 @@ class PluginConfig:
     max_concurrent_jobs: int
     loopback_port: int | None
 
-    def uid_factory(self) -> UidFactory:
+    def factories(self) -> tuple[UidFactory, PatientKeyFactory]:
+        """New UIDs and patient keys for the configured strategy."""
         if self.uid_strategy == "hmac":
-            return HmacUidFactory(self.secret or "")
-        return RandomUidFactory(self.uid_root)
-
-    def patient_keys(self) -> PatientKeyFactory:
-        if self.uid_strategy == "hmac":
-            return HmacPatientKeys(HmacUidFactory(self.secret or ""))
-        return RandomPatientKeys()
+            keyed = HmacUidFactory(self.secret or "")
+            return keyed, HmacPatientKeys(keyed)
+        return RandomUidFactory(self.uid_root), RandomPatientKeys()
 
 
 def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> PluginConfig:

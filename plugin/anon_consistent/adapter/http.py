@@ -55,10 +55,6 @@ def send_status(output: Any, status: int, text: str) -> None:
         output.SendHttpStatus(status, text.encode("utf-8"))
 
 
-def send_text(output: Any, text: str, mime: str) -> None:
-    output.AnswerBuffer(text, mime)
-
-
 def rest_callback(handlers: dict[str, Handler]) -> Callable[..., None]:
     """Wrap per-method handlers into an Orthanc REST callback.
 
@@ -72,7 +68,6 @@ def rest_callback(handlers: dict[str, Handler]) -> Callable[..., None]:
         if handler is None:
             output.SendMethodNotAllowed(",".join(sorted(handlers)))
             return
-        request["uri"] = uri
         try:
             result = handler(request)
         except HttpError as error:
@@ -83,7 +78,7 @@ def rest_callback(handlers: dict[str, Handler]) -> Callable[..., None]:
             send_json(output, error_body(500, f"{type(error).__name__}: {error}", method, uri), 500)
             return
         if isinstance(result, tuple):
-            send_text(output, *result)
+            output.AnswerBuffer(*result)
         else:
             send_json(output, result)
 

@@ -2,8 +2,9 @@
 
 Plugin 4.0 offers no way to create native Orthanc jobs, so the plugin keeps
 its own queue and worker threads and exposes them under
-``/anon-consistent/jobs``. Workers release the GIL between SDK calls, so
-other REST calls (status polling included) are served while a job runs.
+``/anon-consistent/jobs``. A worker gives the GIL back during every transfer
+(loopback HTTP) and between instances, so other REST calls, status polling
+included, are served while a job runs.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ JobBody = Callable[[ProgressCallback], dict[str, object]]
 class Job:
     id: str
     description: dict[str, object]
-    body: JobBody
+    body: JobBody | None
     state: str = "Pending"
     progress: int = 0
     content: dict[str, object] = field(default_factory=dict)
@@ -94,14 +95,20 @@ class JobQueue:
                     job.state, job.completed = "Cancelled", time.time()
         return job
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Cancel everything and wait for the workers (called when Orthanc stops)."""
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Cancel everything and wait for the workers (Orthanc is stopping).
+
+        Returns False if a worker is still busy when the overall ``timeout``
+        runs out: the caller must then not close what that worker uses.
+        """
         for job in self.list():
             self.cancel(job.id)
         for _ in self._threads:
             self._pending.put((float("inf"), next(self._order), None))
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
 
     def _work(self) -> None:
         while True:
@@ -121,8 +128,10 @@ class JobQueue:
 
         content: dict[str, object] = {}
         message = ""
+        body = job.body
+        assert body is not None, "a job runs once"
         try:
-            content = job.body(progress)
+            content = body(progress)
             state = "Success"
         except Cancelled as stop:
             state, message = "Cancelled", str(stop)
@@ -135,6 +144,7 @@ class JobQueue:
         # The state goes last: whoever polls and sees a final state also sees
         # its Content, ErrorDescription and CompletionTime.
         job.content, job.error, job.completed = content, message, time.time()
+        job.body = None  # a finished job keeps its answer, not its instance list
         if state == "Success":
             job.progress = 100
         job.state = state

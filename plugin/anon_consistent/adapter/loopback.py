@@ -22,11 +22,19 @@ from .gateway import SdkGateway, stored_instance
 
 log = logging.getLogger(__name__)
 
+# Generous for a large multi-frame instance, short enough that a saturated
+# Orthanc (every HTTP thread busy) costs one wait before the SDK takes over.
+REQUEST_TIMEOUT_SECONDS = 120
+
 _RETRYABLE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, http.client.CannotSendRequest)
 
 
 class LoopbackUnavailable(RuntimeError):
-    pass
+    """Loopback HTTP cannot work here (refused, TLS...): use the SDK from now on."""
+
+
+class LoopbackBusy(RuntimeError):
+    """This one request timed out: use the SDK for it, keep loopback for the next."""
 
 
 class LoopbackGateway(SdkGateway):
@@ -42,7 +50,7 @@ class LoopbackGateway(SdkGateway):
     def _connection(self) -> http.client.HTTPConnection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = http.client.HTTPConnection("127.0.0.1", self._port, timeout=600)
+            connection = http.client.HTTPConnection("127.0.0.1", self._port, timeout=REQUEST_TIMEOUT_SECONDS)
             self._local.connection = connection
         return connection
 
@@ -62,6 +70,10 @@ class LoopbackGateway(SdkGateway):
                 self._local.connection = None
                 if attempt == 2:
                     raise
+            except TimeoutError as error:
+                connection.close()
+                self._local.connection = None
+                raise LoopbackBusy(str(error)) from error
             except OSError as error:
                 connection.close()
                 self._local.connection = None
@@ -81,10 +93,14 @@ class LoopbackGateway(SdkGateway):
         except LoopbackUnavailable as error:
             self._give_up(str(error))
             return super().read_instance(instance_id)
+        except LoopbackBusy:
+            return super().read_instance(instance_id)
         if status == 404:
             raise ResourceNotFound(f"instance {instance_id}")
-        if status != 200:
+        if status in (401, 403):
             self._give_up(f"GET answered {status}")
+        if status != 200:
+            # The SDK gives the same answer with Orthanc's own error, or the file.
             return super().read_instance(instance_id)
         return body
 
@@ -95,6 +111,8 @@ class LoopbackGateway(SdkGateway):
             status, body = self._request("POST", "/instances", data)
         except LoopbackUnavailable as error:
             self._give_up(str(error))
+            return super().store_instance(data)
+        except LoopbackBusy:
             return super().store_instance(data)
         if status in (401, 403):
             self._give_up(f"POST answered {status}")

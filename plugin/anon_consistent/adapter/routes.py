@@ -54,13 +54,13 @@ class Routes:
         plural, resource_id = request["groups"]
         level = Level.from_plural(plural)
         try:
+            options = parse_options(request.get("body"))  # a bad body costs no I/O
+        except OptionsError as error:
+            raise HttpError(400, str(error)) from None
+        try:
             instance_ids = self.anonymizer.list_instances(level, resource_id)
         except ResourceNotFound:
             raise HttpError(404, f"Unknown {level.label.lower()}: {resource_id}") from None
-        try:
-            options = parse_options(request.get("body"))
-        except OptionsError as error:
-            raise HttpError(400, str(error)) from None
 
         def run(progress: Callable[[int, int], bool]) -> dict[str, object]:
             result = self.anonymizer.run(level, instance_ids, options, progress)
@@ -107,7 +107,10 @@ class Routes:
 
     def get_project(self, request: Request) -> dict[str, object]:
         project = self._project(request)
-        return next(p for p in self.store.projects() if p["Project"] == project)
+        found = self.store.projects(only=project)
+        if not found:  # deleted meanwhile
+            raise HttpError(404, f"Unknown project: {project}")
+        return found[0]
 
     def delete_project(self, request: Request) -> dict[str, object]:
         project = self._project(request)
