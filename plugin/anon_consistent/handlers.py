@@ -22,7 +22,7 @@ from .plan import Action, ElementPlan, Scope
 from .session import MappingSession
 from .uid_policy import is_registry_uid, keeps_uid_attribute
 from .uids import is_valid_uid
-from .vr import BINARY_NUMBER_VRS, NUMBER_TYPE_BY_VR, dictionary_vr
+from .vr import BINARY_NUMBER_VRS, NUMBER_TYPE_BY_VR
 
 DUMMY_TEXT = "ANONYMIZED"
 _DUMMY_BY_VR: dict[str, object] = {
@@ -69,26 +69,9 @@ def walk(dataset: Dataset, context: WalkContext, scope: Scope = Scope.NORMAL) ->
     elements = dataset._dict
     plan = context.plan
     for tag in list(elements):
-        vr = element_vr(tag, elements[tag].VR)
-        action = plan.action(tag, vr, scope)
+        action, vr = plan.resolve(tag, elements[tag].VR, scope)
         if action is not Action.KEEP:
             _HANDLERS[action](dataset, tag, vr, context, scope)
-
-
-def element_vr(tag: BaseTag, raw_vr: str | None) -> str:
-    """The VR that decides an element's fate: the dictionary's for standard tags.
-
-    An explicit VR in the file can be wrong (a StudyDate written as SH) or UN;
-    deciding on it would let such an element dodge its rule.
-    """
-    if tag.is_private:
-        return raw_vr or "UN"
-    known = dictionary_vr(tag)
-    if known == "UN":
-        return raw_vr or "UN"
-    if " or " in known:  # "US or SS", "OB or OW": the file says which
-        return raw_vr if raw_vr and raw_vr != "UN" else known.split(" or ")[0]
-    return known
 
 
 def uid_values(value: object) -> list[str]:

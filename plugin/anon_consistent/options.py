@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.tag import BaseTag, Tag
@@ -65,7 +66,7 @@ class AnonymizationOptions:
     priority: int = 0
     project: str = DEFAULT_PROJECT
 
-    @property
+    @cached_property
     def uid_overrides(self) -> frozenset[BaseTag]:
         """UI attributes whose values the caller pins (kept or replaced)."""
         return frozenset(t for t in (*self.replace, *self.keep) if _vr(t) == "UI")

@@ -7,12 +7,13 @@ so the per-instance cost is a dictionary lookup, not a policy evaluation.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, IntEnum
 
 from pydicom.tag import BaseTag, Tag
 
 from .options import AnonymizationOptions
 from .profile import ConfidentialityProfile, ProfileRow
+from .vr import element_vr
 
 DATE_VRS = frozenset({"DA", "DT"})
 
@@ -31,17 +32,20 @@ class Action(Enum):
     SCAN_PRIVATE = "scan-private"
 
 
-class Scope(Enum):
-    """Where an element sits, which changes what happens to attributes the table does not list."""
+class Scope(IntEnum):
+    """Where an element sits, which changes what happens to attributes the table does not list.
 
-    NORMAL = "normal"
+    An IntEnum: it is part of the per-element cache key, and int hashing is cheap.
+    """
+
+    NORMAL = 0
     # Inside a sequence the profile marks D (ContentSequence, GraphicAnnotation,
     # VerifyingObserver...): its free text, names and dates are replaced too.
-    CLEANED = "cleaned"
+    CLEANED = 1
     # A coded concept inside a cleaned sequence (ConceptNameCodeSequence...),
     # with the Clean Structured Content option: the code itself is kept, so
     # that an SR keeps its meaning.
-    CONCEPT = "concept"
+    CONCEPT = 2
 
 
 # Where the table offers a choice (X/Z, Z/D, ...) we keep the attribute present
@@ -99,6 +103,16 @@ class ElementPlan:
         self.profile = profile
         self.options = options
         self._cache: dict[tuple[int, str, Scope], Action] = {}
+        self._resolved: dict[tuple[int, str | None, Scope], tuple[Action, str]] = {}
+
+    def resolve(self, tag: BaseTag, raw_vr: str | None, scope: Scope) -> tuple[Action, str]:
+        """Action and deciding VR of an element as read (VR None when implicit); the walk's hot path."""
+        key = (tag, raw_vr, scope)
+        found = self._resolved.get(key)
+        if found is None:
+            vr = element_vr(tag, raw_vr)
+            found = self._resolved[key] = (self.action(tag, vr, scope), vr)
+        return found
 
     def action(self, tag: BaseTag, vr: str, scope: Scope = Scope.NORMAL) -> Action:
         key = (int(tag), vr, scope)

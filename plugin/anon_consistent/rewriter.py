@@ -18,9 +18,10 @@ from pydicom.uid import UID
 
 from . import __version__
 from .encoder import encode
-from .handlers import WalkContext, element_vr, replacement_value, uid_values, walk
+from .handlers import WalkContext, replacement_value, uid_values, walk
 from .plan import ElementPlan
 from .session import MappingSession
+from .vr import element_vr
 
 # The file is written by us, so PS3.10 wants our implementation's identity in
 # the meta, not the original writer's (which can equal an InstanceCreatorUID).

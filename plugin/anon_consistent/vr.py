@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pydicom.datadict import dictionary_VR
+from pydicom.tag import BaseTag
 
 # How a text value of these VRs becomes a number when it is encoded.
 NUMBER_TYPE_BY_VR: dict[str, type] = {
@@ -26,3 +27,19 @@ def dictionary_vr(tag: int) -> str:
         return str(dictionary_VR(tag))
     except KeyError:
         return "UN"
+
+
+def element_vr(tag: BaseTag, raw_vr: str | None) -> str:
+    """The VR that decides an element's fate: the dictionary's for standard tags.
+
+    An explicit VR in the file can be wrong (a StudyDate written as SH) or UN;
+    deciding on it would let such an element dodge its rule.
+    """
+    if tag.is_private:
+        return raw_vr or "UN"
+    known = dictionary_vr(int(tag))
+    if known == "UN":
+        return raw_vr or "UN"
+    if " or " in known:  # "US or SS", "OB or OW": the file says which
+        return raw_vr if raw_vr and raw_vr != "UN" else known.split(" or ")[0]
+    return known
