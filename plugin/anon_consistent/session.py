@@ -7,6 +7,8 @@ later call without those options gets the project's stable mapping back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .mapping_store import MappingStore
 from .pseudonyms import PatientKeyFactory
 from .uids import UidFactory
@@ -32,10 +34,8 @@ class MappingSession:
         self._store = store
         self._uid_factory = uid_factory
         self._patient_keys = patient_keys
-        self._uids: dict[str, str] = {}
+        self._known: dict[tuple[str, str], str] = {}  # (kind, original) -> stored value
         self._pinned: dict[str, str] = {}
-        self._pseudonyms: dict[str, str] = {}
-        self._offsets: dict[str, int] = {}
 
     def pin(self, original: str, new: str) -> None:
         """Force ``original`` to become ``new`` everywhere in this call."""
@@ -52,32 +52,21 @@ class MappingSession:
         pinned = self._pinned.get(original)
         if pinned is not None:
             return pinned
-        new = self._uids.get(original)
-        if new is None:
-            new = self._store.get_or_create(
-                self.project, UID_KIND, original, lambda: self._uid_factory(self.project, original)
-            )
-            self._uids[original] = new
-        return new
+        return self._stored(UID_KIND, original, lambda: self._uid_factory(self.project, original))
 
     def pseudonym(self, patient_id: str) -> str:
         """PatientID and PatientName of an original PatientID, stable per project."""
-        found = self._pseudonyms.get(patient_id)
-        if found is None:
-            keys, project = self._patient_keys, self.project
-            found = self._store.get_or_create(
-                project, PATIENT_KIND, patient_id, lambda: keys.pseudonym(project, patient_id)
-            )
-            self._pseudonyms[patient_id] = found
-        return found
+        return self._stored(PATIENT_KIND, patient_id, lambda: self._patient_keys.pseudonym(self.project, patient_id))
 
     def date_offset_days(self, patient_id: str) -> int:
         """Days to add to this patient's dates, stable per project (created on first use)."""
-        found = self._offsets.get(patient_id)
+        make = lambda: str(self._patient_keys.date_offset(self.project, patient_id))  # noqa: E731
+        return int(self._stored(DATE_OFFSET_KIND, patient_id, make))
+
+    def _stored(self, kind: str, original: str, make: Callable[[], str]) -> str:
+        """The project's value for ``original``, from this call's cache or the store."""
+        key = (kind, original)
+        found = self._known.get(key)
         if found is None:
-            keys, project = self._patient_keys, self.project
-            stored = self._store.get_or_create(
-                project, DATE_OFFSET_KIND, patient_id, lambda: str(keys.date_offset(project, patient_id))
-            )
-            found = self._offsets[patient_id] = int(stored)
+            found = self._known[key] = self._store.get_or_create(self.project, kind, original, make)
         return found
