@@ -100,6 +100,13 @@ class OrthancServer:
             self.process.wait()
         self.process = None
 
+    def __enter__(self) -> OrthancServer:
+        return self if self.process is not None else self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+        print(self.log_tail(40))  # pytest shows it when a test fails
+
     def restart(self) -> None:
         self.stop()
         self.start()

@@ -42,11 +42,8 @@ T = TypeVar("T")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrthancServer]:
-    orthanc = OrthancServer(tmp_path_factory.mktemp("orthanc")).start()
-    try:
+    with OrthancServer(tmp_path_factory.mktemp("orthanc")) as orthanc:
         yield orthanc
-    finally:
-        orthanc.stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from io import BytesIO
-from pathlib import Path
 
 import pydicom
 import pytest
@@ -16,10 +15,8 @@ from tests.orthanc_server import OrthancServer
 @pytest.fixture(scope="session")
 def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrthancServer]:
     """One Orthanc with the plugin for the read-mostly tests (mapping export disabled, the default)."""
-    server = OrthancServer(tmp_path_factory.mktemp("orthanc"))
-    server.start()
-    yield server
-    server.stop()
+    with OrthancServer(tmp_path_factory.mktemp("orthanc")) as server:
+        yield server
 
 
 @pytest.fixture
@@ -50,7 +47,3 @@ def fingerprint(server: OrthancServer, study_id: str) -> dict[str, str]:
         i["ID"]: hashlib.md5(server.instance_bytes(i["ID"])).hexdigest()
         for i in server.json(f"/studies/{study_id}/instances")
     }
-
-
-def new_server(tmp_path: Path, **plugin_config: object) -> OrthancServer:
-    return OrthancServer(tmp_path, plugin_config=dict(plugin_config)).start()

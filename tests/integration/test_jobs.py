@@ -41,12 +41,8 @@ def big_ct_study(count: int = BIG_STUDY_SIZE, side: int = BIG_IMAGE_SIDE) -> lis
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrthancServer]:
-    orthanc = OrthancServer(tmp_path_factory.mktemp("jobs")).start()
-    try:
+    with OrthancServer(tmp_path_factory.mktemp("jobs")) as orthanc:
         yield orthanc
-    finally:
-        orthanc.stop()
-        print(orthanc.log_tail(40))  # shown by pytest when a test fails
 
 
 @pytest.fixture

@@ -46,12 +46,8 @@ def modality_fresh_ct_study() -> list[Dataset]:
 
 
 def start(tmp_path: Path, **config: Any) -> Iterator[OrthancServer]:
-    server = OrthancServer(tmp_path, **config).start()
-    try:
+    with OrthancServer(tmp_path, **config) as server:
         yield server
-    finally:
-        server.stop()
-        print(server.log_tail(40))  # shown by pytest when a test fails
 
 
 @pytest.fixture

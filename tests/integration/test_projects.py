@@ -21,9 +21,8 @@ from tests.orthanc_server import OrthancServer
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrthancServer]:
     """An Orthanc whose operator allowed the honest-broker export."""
-    server = OrthancServer(tmp_path_factory.mktemp("broker"), plugin_config={"AllowMappingExport": True}).start()
-    yield server
-    server.stop()
+    with OrthancServer(tmp_path_factory.mktemp("broker"), plugin_config={"AllowMappingExport": True}) as server:
+        yield server
 
 
 def upload_series(server: OrthancServer, datasets: list[Dataset]) -> dict[str, list[str]]:
@@ -218,8 +217,7 @@ def test_export_is_forbidden_unless_enabled(orthanc: OrthancServer) -> None:
 
 
 def test_mapping_survives_a_restart(tmp_path: Path) -> None:
-    server = OrthancServer(tmp_path).start()
-    try:
+    with OrthancServer(tmp_path) as server:
         datasets = reidentified(ct_study())
         study = server.upload_all(encoded(datasets[:4]))[0]["ParentStudy"]
         first = anonymize(server, "studies", study, Project="restart")
@@ -229,16 +227,15 @@ def test_mapping_survives_a_restart(tmp_path: Path) -> None:
         assert second["ID"] == first["ID"] and second["PatientID"] == first["PatientID"]
         assert len(server.json(f"/studies/{first['ID']}/instances")) == 7
         assert (tmp_path / "storage" / "anon-consistent-mapping.sqlite").exists()
-    finally:
-        server.stop()
 
 
 def test_hmac_mode_agrees_across_two_servers_without_shared_storage(tmp_path: Path) -> None:
     config = {"UidStrategy": "hmac", "Secret": "correct horse battery staple", "AllowMappingExport": True}
     # The two servers also use the two transfer paths: loopback HTTP and the plugin SDK.
-    one = OrthancServer(tmp_path / "one", plugin_config=config).start()
-    two = OrthancServer(tmp_path / "two", plugin_config={**config, "LoopbackHttp": False}).start()
-    try:
+    with (
+        OrthancServer(tmp_path / "one", plugin_config=config) as one,
+        OrthancServer(tmp_path / "two", plugin_config={**config, "LoopbackHttp": False}) as two,
+    ):
         blobs = encoded(reidentified(ct_study(), patient_id="HMAC-1"))
         results = []
         for server in (one, two):
@@ -254,9 +251,6 @@ def test_hmac_mode_agrees_across_two_servers_without_shared_storage(tmp_path: Pa
         assert results[0][0][0].startswith("2.25.")
         assert "instances via loopback HTTP" in one.log_tail(400)
         assert "instances via the plugin SDK" in two.log_tail(400)
-    finally:
-        one.stop()
-        two.stop()
 
 
 def test_hmac_without_secret_refuses_to_start(tmp_path: Path) -> None:
@@ -267,13 +261,10 @@ def test_hmac_without_secret_refuses_to_start(tmp_path: Path) -> None:
 
 
 def test_loopback_transfer_works_with_authentication_enabled(tmp_path: Path) -> None:
-    server = OrthancServer(tmp_path, auth=("alice", "s3cret-pass")).start()
-    try:
+    with OrthancServer(tmp_path, auth=("alice", "s3cret-pass")) as server:
         assert server.get("/system").status_code == 200
         study = server.upload_all(encoded(reidentified(ct_study())))[0]["ParentStudy"]
         answer = anonymize(server, "studies", study, Project="auth")
         assert answer["InstancesCount"] == 7
         log = server.log_tail(400)
         assert "instances via loopback HTTP" in log and "loopback HTTP unavailable" not in log
-    finally:
-        server.stop()
