@@ -12,6 +12,14 @@ import requests
 from tests.orthanc_server import ORTHANC, REPO, free_port
 
 
+def test_shipped_configurations_keep_the_mapping_closed() -> None:
+    config = json.loads((REPO / "orthanc.json").read_text())
+    assert config.get("AnonConsistent", {}).get("AllowMappingExport", False) is False
+    for path in (REPO / "docker").glob("*"):
+        text = path.read_text()
+        assert "ALLOW_MAPPING_EXPORT" not in text and "AllowMappingExport" not in text, path
+
+
 def test_orthanc_json_loads_the_plugin_from_the_repository_root(tmp_path: Path) -> None:
     config = json.loads((REPO / "orthanc.json").read_text())
     assert config["PythonScript"] == "plugin/anon_consistent_plugin.py"  # relative, as documented
@@ -35,7 +43,12 @@ def test_orthanc_json_loads_the_plugin_from_the_repository_root(tmp_path: Path) 
                 time.sleep(0.2)
         assert answer is not None and answer.status_code == 200, (tmp_path / "orthanc.log").read_text()
         assert answer.json()["ProfileEdition"] == "2026c"
-        assert answer.json()["AllowMappingExport"] is True  # the repository's own configuration
+        # Closed by default: `make run` must not serve the re-identification key.
+        assert answer.json()["AllowMappingExport"] is False
+        for path in ("/anon-consistent/projects", "/anon-consistent/projects/default/mapping"):
+            assert requests.get(f"http://127.0.0.1:{port}{path}", timeout=5).status_code == 403
+        refused = requests.delete(f"http://127.0.0.1:{port}/anon-consistent/projects/default", timeout=5)
+        assert refused.status_code == 403
     finally:
         process.terminate()
         process.wait(timeout=30)
