@@ -1,11 +1,12 @@
 """Persistent mapping of original values to anonymized ones, per project.
 
-Schema (version 1), documented in README "Mapping database":
+Schema (version 2), documented in README "Mapping database":
 
-    meta(key TEXT PRIMARY KEY, value TEXT)          -- 'schema_version' = '1'
+    meta(key TEXT PRIMARY KEY, value TEXT)          -- 'schema_version' = '2'
     mapping(project, kind, original, anonymized, created_at,
             PRIMARY KEY (project, kind, original))  -- one new value per original
     index mapping_by_anonymized(project, anonymized)
+    jobs(id PRIMARY KEY, state, ...)                -- see job_store.py (added in version 2)
 
 ``kind`` is ``UID``, ``PatientID`` (the pseudonym, also used as PatientName)
 or ``DateOffset`` (days, as text). The primary key makes "first writer wins"
@@ -15,13 +16,15 @@ miss everyone inserts with OR IGNORE, then everyone reads the one stored row.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,6 +38,27 @@ CREATE TABLE IF NOT EXISTS mapping (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS mapping_by_anonymized ON mapping (project, anonymized);
 """
+# Version 1 had no jobs; the table is added in place, the mapping is untouched.
+_MIGRATIONS = {
+    1: """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    progress INTEGER NOT NULL DEFAULT 0,
+    stored INTEGER NOT NULL DEFAULT 0,
+    total INTEGER NOT NULL DEFAULT 0,
+    description TEXT NOT NULL,
+    request TEXT NOT NULL,
+    content TEXT NOT NULL DEFAULT '{}',
+    error TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL,
+    completed REAL
+);
+""",
+}
+# The mapping is the re-identification key: only Orthanc's user may read it.
+# SQLite gives the -wal and -shm files the mode of the database file.
+FILE_MODE = 0o600
 
 
 @dataclass(frozen=True)
@@ -58,7 +82,7 @@ class MappingStore:
 
     def __init__(self, path: str | Path) -> None:
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path))
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         with self._lock:
@@ -70,10 +94,27 @@ class MappingStore:
             self._check_schema_version()
 
     def _check_schema_version(self) -> None:
-        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        fresh = self._db.execute("SELECT 1 FROM meta WHERE key = 'schema_version'").fetchone() is None
+        if fresh:
+            self._db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
         (found,) = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if int(found) != SCHEMA_VERSION:
-            raise SchemaError(f"mapping database has schema version {found}, this plugin needs {SCHEMA_VERSION}")
+        version = int(found)
+        if version > SCHEMA_VERSION:
+            raise SchemaError(
+                f"mapping database has schema version {version}, newer than this plugin's {SCHEMA_VERSION}: "
+                "upgrade the plugin"
+            )
+        while version < SCHEMA_VERSION:
+            self._db.executescript(
+                f"BEGIN; {_MIGRATIONS[version]} "
+                f"UPDATE meta SET value = '{version + 1}' WHERE key = 'schema_version'; COMMIT;"
+            )
+            version += 1
+
+    def execute(self, sql: str, arguments: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """One statement under the store's lock, for the other tables of this database (jobs)."""
+        with self._lock:
+            return self._db.execute(sql, arguments).fetchall()
 
     def close(self) -> None:
         with self._lock:
@@ -141,3 +182,12 @@ class MappingStore:
         """Remove a project; returns how many rows were deleted."""
         with self._lock:
             return self._db.execute("DELETE FROM mapping WHERE project = ?", (project,)).rowcount
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file owner-only before SQLite opens it; tighten an existing one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if existing.exists():
+            os.chmod(existing, FILE_MODE)

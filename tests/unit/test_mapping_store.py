@@ -74,3 +74,32 @@ def test_schema_version_is_checked(tmp_path: Path) -> None:
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
     with pytest.raises(SchemaError):
         MappingStore(path)
+
+
+def test_version_1_databases_gain_the_jobs_table_and_keep_their_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite"
+    with sqlite3.connect(path) as db:  # what plugin 0.1 wrote
+        db.executescript(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "INSERT INTO meta VALUES ('schema_version', '1');"
+            "CREATE TABLE mapping (project TEXT NOT NULL, kind TEXT NOT NULL, original TEXT NOT NULL,"
+            " anonymized TEXT NOT NULL, created_at TEXT NOT NULL DEFAULT '', PRIMARY KEY (project, kind, original));"
+            "INSERT INTO mapping VALUES ('p', 'UID', '1.2.3', '2.25.9', '');"
+        )
+    store = MappingStore(path)
+    assert store.get_or_create("p", "UID", "1.2.3", lambda: "2.25.10") == "2.25.9"
+    assert store.execute("SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
+    assert store.execute("SELECT COUNT(*) FROM jobs") == [(0,)]
+
+
+def test_database_files_are_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite"
+    store = MappingStore(path)
+    store.get_or_create("p", "UID", "1.2.3", lambda: "2.25.1")  # the WAL exists once something is written
+    files = [path, tmp_path / "m.sqlite-wal", tmp_path / "m.sqlite-shm"]
+    assert all(f.exists() for f in files)
+    assert {oct(f.stat().st_mode & 0o777) for f in files} == {"0o600"}
+    store.close()
+    path.chmod(0o644)  # a database left by an older version is tightened on opening
+    MappingStore(path).close()
+    assert path.stat().st_mode & 0o777 == 0o600
