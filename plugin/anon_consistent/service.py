@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
+from .call_locks import InstanceLocks, LockWaitCancelled
 from .mapping_store import MappingStore
 from .options import AnonymizationOptions
 from .pipeline import Stopped, run_pipeline
@@ -119,6 +120,7 @@ class Anonymizer:
     profile: ConfidentialityProfile
     uid_factory: UidFactory
     patient_keys: PatientKeyFactory
+    locks: InstanceLocks = field(default_factory=InstanceLocks)
 
     def list_instances(self, level: Level, resource_id: str) -> list[str]:
         return self.gateway.instances_of(level, resource_id)
@@ -129,8 +131,30 @@ class Anonymizer:
         instance_ids: list[str],
         options: AnonymizationOptions,
         on_progress: Callable[[int, int], bool] = lambda done, total: True,
+        gateway: OrthancGateway | None = None,
+        on_stored: Callable[[int], None] = lambda stored: None,
     ) -> AnonymizationResult:
-        """Anonymize ``instance_ids``; ``on_progress`` returning False cancels."""
+        """Anonymize ``instance_ids``; ``on_progress`` returning False cancels.
+
+        ``gateway`` overrides the default one for this call (the adapter picks
+        the transport per call); ``on_stored`` receives the running count of
+        stored instances, so that an interrupted call can say how far it got.
+        """
+        try:
+            with self.locks.hold(options.project, instance_ids, lambda: on_progress(0, len(instance_ids))):
+                return self._run(level, instance_ids, options, on_progress, gateway or self.gateway, on_stored)
+        except LockWaitCancelled as stop:
+            raise Cancelled(f"{stop}; nothing stored") from None
+
+    def _run(
+        self,
+        level: Level,
+        instance_ids: list[str],
+        options: AnonymizationOptions,
+        on_progress: Callable[[int, int], bool],
+        gateway: OrthancGateway,
+        on_stored: Callable[[int], None],
+    ) -> AnonymizationResult:
         plan = ElementPlan(self.profile, options)
         session = MappingSession(self.store, options.project, self.uid_factory, self.patient_keys)
         result = AnonymizationResult(level=level, total=len(instance_ids))
@@ -143,7 +167,9 @@ class Anonymizer:
         def pin_progress(read: int) -> bool:
             return on_progress(read, steps)
 
-        unreadable = self._pin_overrides(instance_ids, plan, session, pin_progress) if options.uid_overrides else {}
+        unreadable = (
+            self._pin_overrides(gateway, instance_ids, plan, session, pin_progress) if options.uid_overrides else {}
+        )
         for instance_id, reason in unreadable.items():
             result.failed.append({"ID": instance_id, "Error": reason})
         pending = [i for i in instance_ids if i not in unreadable]
@@ -151,12 +177,21 @@ class Anonymizer:
         def keep_going(started: int) -> bool:
             return on_progress(steps - total + len(unreadable) + started, steps)
 
+        stored_count = 0
+
+        def store(data: bytes) -> StoredInstance:
+            nonlocal stored_count  # only the pipeline's storing thread writes it
+            stored = self._store(gateway, data, sources)
+            stored_count += 1
+            on_stored(stored_count)
+            return stored
+
         try:
             outcomes = run_pipeline(
                 pending,
-                read=self.gateway.read_instance,
+                read=gateway.read_instance,
                 transform=lambda data: rewrite_instance(data, plan, session),
-                store=lambda data: self._store(data, sources),
+                store=store,
                 should_continue=keep_going,
             )
         except Stopped as stopped:
@@ -173,12 +208,13 @@ class Anonymizer:
             raise NothingAnonymized(result)
         if not options.keep_source and not result.failed:
             for instance_id in instance_ids:
-                self.gateway.delete_instance(instance_id)
+                gateway.delete_instance(instance_id)
             result.source_deleted = True
         return result
 
     def _pin_overrides(
         self,
+        gateway: OrthancGateway,
         instance_ids: list[str],
         plan: ElementPlan,
         session: MappingSession,
@@ -189,24 +225,24 @@ class Anonymizer:
             if not keep_going(index):
                 raise Cancelled(f"cancelled while reading {index} of {len(instance_ids)} instances; none stored")
             try:
-                pin_uid_overrides(self.gateway.read_instance(instance_id), plan, session)
+                pin_uid_overrides(gateway.read_instance(instance_id), plan, session)
             except Exception as error:  # noqa: BLE001 - reported per instance, as in the pipeline
                 log.error("anon-consistent: instance %s failed: %s", instance_id, error)
                 failures[instance_id] = _describe(error)
         return failures
 
-    def _store(self, data: bytes, sources: frozenset[str]) -> StoredInstance:
-        stored = self.gateway.store_instance(data)
+    def _store(self, gateway: OrthancGateway, data: bytes, sources: frozenset[str]) -> StoredInstance:
+        stored = gateway.store_instance(data)
         if stored.status != "AlreadyStored":
             return stored
         # Orthanc keeps the first copy of a SOP instance; a re-run with other
         # options must replace it ("latest call wins"), but never a source.
         if stored.id in sources:
             raise StoreError("the anonymized instance would overwrite its source: every identifier was kept")
-        if self.gateway.stored_md5(stored.id) == hashlib.md5(data).hexdigest():
+        if gateway.stored_md5(stored.id) == hashlib.md5(data).hexdigest():
             return stored  # an identical re-run: nothing to replace
-        self.gateway.delete_instance(stored.id)
-        return self.gateway.store_instance(data)
+        gateway.delete_instance(stored.id)
+        return gateway.store_instance(data)
 
 
 class StoreError(RuntimeError):

@@ -190,3 +190,43 @@ def test_orthanc_and_job_status_answer_while_a_long_job_runs(
     print(
         f"{len(samples)} samples while running: worst GET /system {worst_system:.3f}s, worst job GET {worst_job:.3f}s"
     )
+
+
+def test_jobs_survive_a_crash_and_an_interrupted_one_says_so(
+    tmp_path_factory: pytest.TempPathFactory, big_study_blobs: list[bytes]
+) -> None:
+    """kill -9 during a job: after the restart the job is a Failure that counts what was stored and names the call."""
+    with OrthancServer(tmp_path_factory.mktemp("crash")) as server:
+        source = server.upload_all(big_study_blobs)[0]["ParentStudy"]
+        finished = submit(server, source, "crash-done")["ID"]
+        assert wait_for_end(server, finished)["State"] == "Success"
+
+        cut = submit(server, source, "crash-cut")["ID"]
+        wait_until(lambda: job(server, cut)["InstancesStored"] >= 20, what="the job to store something")
+        assert server.process is not None
+        server.process.kill()  # SIGKILL: no chance to record anything more
+        server.process.wait()
+        server.process = None
+        server.start()
+
+        listed = {j["ID"]: j for j in server.json("/anon-consistent/jobs")}
+        assert listed[finished]["State"] == "Success"
+        assert listed[finished]["Content"]["InstancesCount"] == BIG_STUDY_SIZE
+        interrupted = listed[cut]
+        assert interrupted["State"] == "Failure"
+        description = interrupted["ErrorDescription"]
+        assert "Interrupted" in description
+        assert f"POST /anon-consistent/studies/{source}" in description
+        assert interrupted["Request"]["Body"] == {"Project": "crash-cut", "Asynchronous": True}
+        # The count is what was recorded, never more than Orthanc holds; the
+        # pipeline has at most a few instances in flight beyond it.
+        studies = set(server.json("/studies")) - {source, listed[finished]["Content"]["ID"]}
+        (partial,) = studies
+        really_stored = len(server.study_instances(partial))
+        recorded = interrupted["InstancesStored"]
+        assert f"{recorded} of {BIG_STUDY_SIZE}" in description
+        assert 20 <= recorded <= really_stored <= recorded + 4 and really_stored < BIG_STUDY_SIZE
+
+        rerun = server.post(f"/anon-consistent/studies/{source}", {"Project": "crash-cut"})
+        assert rerun.status_code == 200 and rerun.json()["ID"] == partial
+        assert len(server.study_instances(partial)) == BIG_STUDY_SIZE

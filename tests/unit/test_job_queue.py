@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from anon_consistent.adapter.jobs import JobQueue
+from anon_consistent.job_store import JobRecord, JobStore
+from anon_consistent.mapping_store import MappingStore
 from anon_consistent.service import Cancelled
 from tests.orthanc_server import wait_until
 
@@ -14,12 +17,12 @@ def test_higher_priority_runs_first_then_fifo() -> None:
     gate = threading.Event()
     order: list[str] = []
 
-    def blocker(progress: object) -> dict[str, object]:
+    def blocker(progress: object, stored: object) -> dict[str, object]:
         gate.wait(10)
         return {}
 
     def recorder(name: str):
-        def body(progress: object) -> dict[str, object]:
+        def body(progress: object, stored: object) -> dict[str, object]:
             order.append(name)
             return {"Name": name}
 
@@ -41,7 +44,7 @@ def test_cancel_pending_and_running_jobs() -> None:
     queue = JobQueue(workers=1)
     started = threading.Event()
 
-    def long_job(progress):
+    def long_job(progress, stored):
         started.set()
         for done in range(1000):
             if not progress(done, 1000):
@@ -59,3 +62,67 @@ def test_cancel_pending_and_running_jobs() -> None:
     assert "cancelled after" in running.error and running.completed is not None
     assert queue.cancel("no-such-job") is None
     queue.stop()
+
+
+def persistent_queue(path: Path) -> tuple[JobQueue, JobStore]:
+    store = JobStore(MappingStore(path))
+    return JobQueue(workers=1, store=store), store
+
+
+def test_finished_jobs_are_listed_after_a_restart(tmp_path: Path) -> None:
+    queue, _ = persistent_queue(tmp_path / "m.sqlite")
+    done = queue.submit(lambda progress, stored: {"InstancesCount": 3}, {"Project": "p"}, total=3)
+    wait_until(lambda: done.state == "Success", 5, "the job")
+    queue.stop()
+    again, _ = persistent_queue(tmp_path / "m.sqlite")
+    found = again.get(done.id)
+    assert found is not None and found.state == "Success"
+    assert found.as_json()["Content"] == {"InstancesCount": 3} and found.as_json()["Progress"] == 100
+    again.stop()
+
+
+def test_a_job_cut_short_is_a_failure_that_says_how_far_it_got(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite"
+    store = JobStore(MappingStore(path))
+    # What a crash leaves: a Running record whose last stored count was 7 of 20.
+    record = JobRecord(
+        id="j1",
+        state="Running",
+        description={"Project": "p"},
+        request={"Method": "POST", "Uri": "/anon-consistent/studies/abc", "Body": {"Project": "p"}},
+        total=20,
+    )
+    store.insert(record)
+    store.update_progress("j1", 35, 7)
+    queue = JobQueue(workers=1, store=JobStore(MappingStore(path)))
+    job = queue.get("j1")
+    assert job is not None and job.state == "Failure"
+    answer = job.as_json()
+    assert answer["InstancesStored"] == 7 and answer["InstancesTotal"] == 20
+    assert "Interrupted" in job.error and "7 of 20" in job.error
+    assert "POST /anon-consistent/studies/abc" in job.error
+    queue.stop()
+
+
+def test_stopping_orthanc_interrupts_a_running_job_rather_than_cancelling_it(tmp_path: Path) -> None:
+    queue, _ = persistent_queue(tmp_path / "m.sqlite")
+    started = threading.Event()
+
+    def long_job(progress, stored):
+        started.set()
+        for done in range(1000):
+            if not progress(done, 1000):
+                raise Cancelled("stopped")
+            stored(done)
+            threading.Event().wait(0.005)
+        return {}
+
+    job = queue.submit(long_job, {}, request={"Method": "POST", "Uri": "/anon-consistent/series/s"}, total=1000)
+    assert started.wait(5)
+    wait_until(lambda: job.record.stored > 0, 5, "something stored")
+    queue.stop()
+    assert job.state == "Failure" and "Interrupted" in job.error
+    again, _ = persistent_queue(tmp_path / "m.sqlite")
+    reloaded = again.get(job.id)
+    assert reloaded is not None and reloaded.state == "Failure" and reloaded.error == job.error
+    again.stop()

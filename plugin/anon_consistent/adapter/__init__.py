@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..job_store import JobStore
 from ..mapping_store import MappingStore
 from ..profile import load_basic_profile
 from ..service import Anonymizer
@@ -47,15 +48,16 @@ def register(orthanc: Any) -> Routes | None:
         raise
     store = MappingStore(config.mapping_database)
     uid_factory, patient_keys = config.factories()
+    gateway = make_gateway(orthanc, config.loopback_port, config.http_threads)
     anonymizer = Anonymizer(
-        gateway=make_gateway(orthanc, config.loopback_port),
+        gateway=gateway,
         store=store,
         profile=load_basic_profile(),
         uid_factory=uid_factory,
         patient_keys=patient_keys,
     )
-    jobs = JobQueue(config.max_concurrent_jobs)
-    routes = Routes(anonymizer=anonymizer, store=store, jobs=jobs, config=config)
+    jobs = JobQueue(config.max_concurrent_jobs, JobStore(store))
+    routes = Routes(anonymizer=anonymizer, gateway=gateway, store=store, jobs=jobs, config=config)
     for uri, callback in routes.table().items():
         orthanc.RegisterRestCallback(uri, callback)
 

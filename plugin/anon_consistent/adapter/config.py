@@ -10,6 +10,8 @@ from ..pseudonyms import HmacPatientKeys, PatientKeyFactory, RandomPatientKeys
 from ..uids import HmacUidFactory, RandomUidFactory, UidFactory, validate_uid_root
 
 SECTION = "AnonConsistent"
+# Orthanc's own default for "HttpThreadsCount".
+DEFAULT_HTTP_THREADS = 50
 MAPPING_FILE_NAME = "anon-consistent-mapping.sqlite"
 _KNOWN = {
     "UidRoot",
@@ -35,6 +37,7 @@ class PluginConfig:
     allow_mapping_export: bool
     max_concurrent_jobs: int
     loopback_port: int | None
+    http_threads: int = DEFAULT_HTTP_THREADS
 
     def factories(self) -> tuple[UidFactory, PatientKeyFactory]:
         """New UIDs and patient keys for the configured strategy."""
@@ -74,12 +77,20 @@ def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> P
     if not isinstance(jobs, int) or isinstance(jobs, bool) or not 1 <= jobs <= 16:
         raise ConfigError(f'"{SECTION}.MaxConcurrentJobs" must be an integer from 1 to 16')
 
-    loopback = section.get("LoopbackHttp", True)
-    if not isinstance(loopback, bool):
-        raise ConfigError(f'"{SECTION}.LoopbackHttp" must be true or false')
+    loopback = section.get("LoopbackHttp", "auto")
+    if loopback not in (True, False, "auto"):
+        raise ConfigError(f'"{SECTION}.LoopbackHttp" must be "auto", true or false')
+    if loopback == "auto":
+        # Plugin >= 4.3 with "AllowThreads" releases the GIL during SDK calls,
+        # which is what loopback was for; the SDK then saves a copy of every
+        # instance through a socket and needs no HTTP thread.
+        loopback = not _sdk_releases_gil(orthanc_config)
     # Loopback HTTP needs plain HTTP on a known port; with TLS the SDK is used.
     use_loopback = loopback and not orthanc_config.get("SslEnabled", False)
     port = orthanc_config.get("HttpPort", 8042)
+    http_threads = orthanc_config.get("HttpThreadsCount", DEFAULT_HTTP_THREADS)
+    if not isinstance(http_threads, int) or isinstance(http_threads, bool) or http_threads < 1:
+        http_threads = DEFAULT_HTTP_THREADS
 
     database = section.get("MappingDatabase")
     if database is None:
@@ -98,7 +109,13 @@ def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> P
         allow_mapping_export=allow_export,
         max_concurrent_jobs=jobs,
         loopback_port=int(port) if use_loopback and isinstance(port, int) else None,
+        http_threads=http_threads,
     )
+
+
+def _sdk_releases_gil(orthanc_config: dict[str, object]) -> bool:
+    python = orthanc_config.get("Python")
+    return isinstance(python, dict) and python.get("AllowThreads") is True
 
 
 def config_directory(configuration_path: str) -> Path:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from ..service import Level, ResourceNotFound, StoredInstance, StoreError
@@ -22,6 +24,15 @@ def stored_instance(answer: dict[str, Any]) -> StoredInstance:
 class SdkGateway:
     def __init__(self, orthanc: Any) -> None:
         self._orthanc = orthanc
+
+    @contextmanager
+    def for_call(self) -> Iterator[SdkGateway]:
+        """The gateway one call uses; the SDK needs no HTTP thread, so always this one."""
+        yield self
+
+    def synchronous_call(self) -> AbstractContextManager[None]:
+        """A call that holds an HTTP thread; only loopback needs to count them."""
+        return nullcontext()
 
     def _get(self, uri: str) -> Any:
         try:

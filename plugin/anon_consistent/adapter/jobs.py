@@ -5,6 +5,10 @@ its own queue and worker threads and exposes them under
 ``/anon-consistent/jobs``. A worker gives the GIL back during every transfer
 (loopback HTTP) and between instances, so other REST calls, status polling
 included, are served while a job runs.
+
+Every job is recorded in the mapping database (``JobStore``): finished jobs
+are listed after a restart, and a job that Orthanc's stop or crash cut short
+says so, with how many instances it had stored.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..job_store import JobRecord, JobStore, interruption_message
 from ..service import Cancelled, NothingAnonymized
 
 log = logging.getLogger(__name__)
@@ -26,40 +31,64 @@ log = logging.getLogger(__name__)
 MAX_FINISHED_JOBS = 1000
 
 ProgressCallback = Callable[[int, int], bool]
-JobBody = Callable[[ProgressCallback], dict[str, object]]
+StoredCallback = Callable[[int], None]
+JobBody = Callable[[ProgressCallback, StoredCallback], dict[str, object]]
 
 
 @dataclass
 class Job:
-    id: str
-    description: dict[str, object]
+    record: JobRecord
     body: JobBody | None
-    state: str = "Pending"
-    progress: int = 0
-    content: dict[str, object] = field(default_factory=dict)
-    error: str = ""
-    created: float = field(default_factory=time.time)
-    completed: float | None = None
     cancel_requested: threading.Event = field(default_factory=threading.Event)
+    cancelled_by_user: bool = False
+
+    # The record's fields, read by the routes and the tests.
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def state(self) -> str:
+        return self.record.state
+
+    @property
+    def error(self) -> str:
+        return self.record.error
+
+    @property
+    def completed(self) -> float | None:
+        return self.record.completed
 
     def as_json(self) -> dict[str, object]:
+        record = self.record
         return {
-            "ID": self.id,
-            "Path": f"/anon-consistent/jobs/{self.id}",
-            "State": self.state,
-            "Progress": self.progress,
-            "Content": self.content,
-            "ErrorDescription": self.error,
-            "Description": self.description,
-            "CreationTime": _iso(self.created),
-            "CompletionTime": _iso(self.completed) if self.completed else None,
+            "ID": record.id,
+            "Path": f"/anon-consistent/jobs/{record.id}",
+            "State": record.state,
+            "Progress": record.progress,
+            "InstancesStored": record.stored,
+            "InstancesTotal": record.total,
+            "Content": record.content,
+            "ErrorDescription": record.error,
+            "Description": record.description,
+            "Request": record.request,
+            "CreationTime": _iso(record.created),
+            "CompletionTime": _iso(record.completed) if record.completed else None,
         }
 
 
 class JobQueue:
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, store: JobStore | None = None) -> None:
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
+        self._store = store
+        self._stopping = False
+        if store is not None:
+            interrupted = store.interrupt_unfinished()
+            if interrupted:
+                log.warning("anon-consistent: %d job(s) were interrupted by the last stop of Orthanc", len(interrupted))
+            for record in store.recent(MAX_FINISHED_JOBS):
+                self._jobs[record.id] = Job(record=record, body=None)
         # (-priority, submission order, job): higher priority first, then FIFO;
         # None entries (stop) sort after every job.
         self._pending: queue.PriorityQueue[tuple[float, int, Job | None]] = queue.PriorityQueue()
@@ -70,8 +99,20 @@ class JobQueue:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, body: JobBody, description: dict[str, object], priority: int = 0) -> Job:
-        job = Job(id=str(uuid.uuid4()), description=description, body=body)
+    def submit(
+        self,
+        body: JobBody,
+        description: dict[str, object],
+        priority: int = 0,
+        request: dict[str, object] | None = None,
+        total: int = 0,
+    ) -> Job:
+        record = JobRecord(
+            id=str(uuid.uuid4()), state="Pending", description=description, request=request or {}, total=total
+        )
+        job = Job(record=record, body=body)
+        if self._store is not None:
+            self._store.insert(record)
         with self._lock:
             self._jobs[job.id] = job
             self._forget_old_jobs()
@@ -86,23 +127,31 @@ class JobQueue:
         with self._lock:
             return list(self._jobs.values())
 
-    def cancel(self, job_id: str) -> Job | None:
+    def cancel(self, job_id: str, by_user: bool = True) -> Job | None:
         job = self.get(job_id)
-        if job is not None:
+        if job is None:
+            return job
+        with self._lock:
+            if job.record.completed is not None:
+                return job  # finished: nothing to cancel
+            job.cancelled_by_user = job.cancelled_by_user or by_user
             job.cancel_requested.set()
-            with self._lock:
-                if job.state == "Pending":
-                    job.state, job.completed = "Cancelled", time.time()
+            if job.record.state == "Pending":
+                if by_user:
+                    self._finish(job, "Cancelled", "cancelled before it started")
+                else:
+                    self._finish(job, "Failure", interruption_message(job.record))
         return job
 
     def stop(self, timeout: float = 30.0) -> bool:
-        """Cancel everything and wait for the workers (Orthanc is stopping).
+        """Interrupt everything and wait for the workers (Orthanc is stopping).
 
         Returns False if a worker is still busy when the overall ``timeout``
         runs out: the caller must then not close what that worker uses.
         """
+        self._stopping = True
         for job in self.list():
-            self.cancel(job.id)
+            self.cancel(job.id, by_user=False)
         for _ in self._threads:
             self._pending.put((float("inf"), next(self._order), None))
         deadline = time.monotonic() + timeout
@@ -116,43 +165,71 @@ class JobQueue:
             if job is None:
                 return
             with self._lock:
-                if job.state != "Pending":
+                if job.record.state != "Pending":
                     continue
-                job.state = "Running"
+                job.record.state = "Running"
+            self._save_state(job)
             self._run(job)
 
     def _run(self, job: Job) -> None:
+        record = job.record
+
         def progress(done: int, total: int) -> bool:
-            job.progress = 100 if total == 0 else min(99, done * 100 // total)
+            record.progress = 100 if total == 0 else min(99, done * 100 // total)
             return not job.cancel_requested.is_set()
 
+        def stored(count: int) -> None:
+            record.stored = count
+            if self._store is not None:
+                self._store.update_progress(record.id, record.progress, count)
+
         content: dict[str, object] = {}
-        message = ""
         body = job.body
         assert body is not None, "a job runs once"
         try:
-            content = body(progress)
-            state = "Success"
+            content = body(progress, stored)
+            state, message = "Success", ""
         except Cancelled as stop:
-            state, message = "Cancelled", str(stop)
+            if job.cancelled_by_user:
+                state, message = "Cancelled", f"{stop}; {record.stored} instance(s) had been stored"
+            else:
+                state, message = "Failure", interruption_message(record)
         except NothingAnonymized as failure:
             state, message = "Failure", str(failure)
-            content = failure.result.as_json(str(job.description.get("Project", "")))
+            content = failure.result.as_json(str(record.description.get("Project", "")))
         except Exception as error:  # noqa: BLE001 - a job reports its failure, it never kills the worker
-            log.error("anon-consistent: job %s failed: %s", job.id, error)
+            log.error("anon-consistent: job %s failed: %s", record.id, error)
             state, message = "Failure", f"{type(error).__name__}: {error}"
-        # The state goes last: whoever polls and sees a final state also sees
-        # its Content, ErrorDescription and CompletionTime.
-        job.content, job.error, job.completed = content, message, time.time()
         job.body = None  # a finished job keeps its answer, not its instance list
+        record.content = content
         if state == "Success":
-            job.progress = 100
-        job.state = state
+            record.progress = 100
+        with self._lock:
+            self._finish(job, state, message)
+
+    def _finish(self, job: Job, state: str, message: str) -> None:
+        """Called with the lock held. The state goes last: whoever polls and sees a
+        final state also sees its Content, ErrorDescription and CompletionTime."""
+        record = job.record
+        record.error, record.completed = message, time.time()
+        record.state = state
+        self._save_state(job)
+
+    def _save_state(self, job: Job) -> None:
+        if self._store is None:
+            return
+        try:
+            self._store.update_state(job.record)
+        except Exception as error:  # noqa: BLE001 - the database may be closing with Orthanc
+            log.error("anon-consistent: job %s: cannot record its state: %s", job.id, error)
 
     def _forget_old_jobs(self) -> None:
         finished = [j.id for j in self._jobs.values() if j.completed is not None]
-        for job_id in finished[: max(0, len(finished) - MAX_FINISHED_JOBS)]:
+        excess = finished[: max(0, len(finished) - MAX_FINISHED_JOBS)]
+        for job_id in excess:
             del self._jobs[job_id]
+        if excess and self._store is not None:
+            self._store.forget_older_than(MAX_FINISHED_JOBS)
 
 
 def _iso(timestamp: float) -> str:

@@ -7,6 +7,13 @@ thread while the pipeline rewrites on ours, and the two costs overlap. Access
 uses a token from ``GenerateRestApiAuthorizationToken``, so it works with
 authentication enabled. If loopback HTTP is unavailable (TLS, a filtering
 plugin, a closed port) the gateway falls back to the SDK for good.
+
+Loopback needs free HTTP threads, and every synchronous call already holds
+one. If calls took loopback whatever the load, enough simultaneous calls would
+hold every thread while their own transfers queue behind them: a stall that
+only a timeout breaks. So each call asks ``HttpThreadBudget`` for a lease
+first; without one it runs on the SDK, which needs no HTTP thread and always
+makes progress. See the README, "Concurrent calls".
 """
 
 from __future__ import annotations
@@ -15,6 +22,9 @@ import http.client
 import json
 import logging
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from ..service import ResourceNotFound, StoredInstance, StoreError
@@ -22,9 +32,15 @@ from .gateway import SdkGateway, stored_instance
 
 log = logging.getLogger(__name__)
 
-# Generous for a large multi-frame instance, short enough that a saturated
-# Orthanc (every HTTP thread busy) costs one wait before the SDK takes over.
-REQUEST_TIMEOUT_SECONDS = 120
+# Generous for a large multi-frame instance. Admission (HttpThreadBudget) keeps
+# our own calls from saturating Orthanc; this only catches threads held by
+# other clients, and then every call uses the SDK for CONGESTION_SECONDS.
+REQUEST_TIMEOUT_SECONDS = 60
+CONGESTION_SECONDS = 30.0
+# HTTP threads a lease may never take: Explorer, /system and other clients.
+RESERVED_HTTP_THREADS = 2
+# A call's pipeline has at most one read and one store in flight.
+THREADS_PER_LEASE = 2
 
 _RETRYABLE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, http.client.CannotSendRequest)
 
@@ -37,15 +53,79 @@ class LoopbackBusy(RuntimeError):
     """This one request timed out: use the SDK for it, keep loopback for the next."""
 
 
+class HttpThreadBudget:
+    """Admission to loopback transfers, so that they can always get an HTTP thread.
+
+    With ``S`` synchronous calls in progress (each holds one HTTP thread) and
+    ``L`` leases, a new lease is granted only if ``S + 2(L+1) + reserved <=
+    threads``. Calls without a lease use the SDK and need no HTTP thread, so
+    leased transfers wait at most for calls that are themselves progressing.
+    """
+
+    def __init__(self, http_threads: int, reserved: int = RESERVED_HTTP_THREADS) -> None:
+        self._threads = http_threads
+        self._reserved = reserved
+        self._lock = threading.Lock()
+        self._synchronous = 0
+        self._leases = 0
+
+    @contextmanager
+    def synchronous_call(self) -> Iterator[None]:
+        """Count a call that holds an HTTP thread for its whole duration."""
+        with self._lock:
+            self._synchronous += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._synchronous -= 1
+
+    def try_lease(self) -> bool:
+        with self._lock:
+            needed = self._synchronous + THREADS_PER_LEASE * (self._leases + 1) + self._reserved
+            if needed > self._threads:
+                return False
+            self._leases += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self._leases -= 1
+
+    def state(self) -> dict[str, int]:
+        with self._lock:
+            return {"HttpThreads": self._threads, "SynchronousCalls": self._synchronous, "Leases": self._leases}
+
+
 class LoopbackGateway(SdkGateway):
-    def __init__(self, orthanc: Any, port: int) -> None:
+    def __init__(self, orthanc: Any, port: int, budget: HttpThreadBudget) -> None:
         super().__init__(orthanc)
         self._port = port
+        self._budget = budget
+        self._sdk = SdkGateway(orthanc)
         self._local = threading.local()
         self._headers = (
             {"Authorization": _bearer(orthanc)} if hasattr(orthanc, "GenerateRestApiAuthorizationToken") else {}
         )
         self._fallback = False
+        self._congested_until = 0.0
+
+    def synchronous_call(self) -> AbstractContextManager[None]:
+        return self._budget.synchronous_call()
+
+    @contextmanager
+    def for_call(self) -> Iterator[SdkGateway]:
+        """Loopback for this call if a lease is free, else the SDK."""
+        if self._fallback or self._congested() or not self._budget.try_lease():
+            yield self._sdk
+            return
+        try:
+            yield self
+        finally:
+            self._budget.release()
+
+    def _congested(self) -> bool:
+        return time.monotonic() < self._congested_until
 
     def _connection(self) -> http.client.HTTPConnection:
         connection = getattr(self._local, "connection", None)
@@ -85,8 +165,16 @@ class LoopbackGateway(SdkGateway):
             log.warning("anon-consistent: loopback HTTP unavailable (%s); using the plugin SDK instead", reason)
         self._fallback = True
 
+    def _busy(self) -> None:
+        if not self._congested():
+            log.warning(
+                "anon-consistent: Orthanc's HTTP threads are all busy; using the plugin SDK for %.0f s",
+                CONGESTION_SECONDS,
+            )
+        self._congested_until = time.monotonic() + CONGESTION_SECONDS
+
     def read_instance(self, instance_id: str) -> bytes:
-        if self._fallback:
+        if self._fallback or self._congested():
             return super().read_instance(instance_id)
         try:
             status, body = self._request("GET", f"/instances/{instance_id}/file")
@@ -94,6 +182,7 @@ class LoopbackGateway(SdkGateway):
             self._give_up(str(error))
             return super().read_instance(instance_id)
         except LoopbackBusy:
+            self._busy()
             return super().read_instance(instance_id)
         if status == 404:
             raise ResourceNotFound(f"instance {instance_id}")
@@ -105,7 +194,7 @@ class LoopbackGateway(SdkGateway):
         return body
 
     def store_instance(self, data: bytes) -> StoredInstance:
-        if self._fallback:
+        if self._fallback or self._congested():
             return super().store_instance(data)
         try:
             status, body = self._request("POST", "/instances", data)
@@ -113,6 +202,7 @@ class LoopbackGateway(SdkGateway):
             self._give_up(str(error))
             return super().store_instance(data)
         except LoopbackBusy:
+            self._busy()
             return super().store_instance(data)
         if status in (401, 403):
             self._give_up(f"POST answered {status}")
@@ -134,6 +224,8 @@ def _message(body: bytes) -> str:
         return body[:200].decode("utf-8", "replace")
 
 
-def make_gateway(orthanc: Any, loopback_port: int | None) -> SdkGateway:
+def make_gateway(orthanc: Any, loopback_port: int | None, http_threads: int) -> SdkGateway:
     """Loopback HTTP when configured, else the SDK."""
-    return SdkGateway(orthanc) if loopback_port is None else LoopbackGateway(orthanc, loopback_port)
+    if loopback_port is None:
+        return SdkGateway(orthanc)
+    return LoopbackGateway(orthanc, loopback_port, HttpThreadBudget(http_threads))

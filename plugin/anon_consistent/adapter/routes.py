@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,8 +14,9 @@ from ..mapping_store import MappingStore
 from ..options import PROJECT_NAME, OptionsError, parse_options
 from ..service import Anonymizer, Level, NothingAnonymized, ResourceNotFound
 from .config import PluginConfig
+from .gateway import SdkGateway
 from .http import HttpError, Request, rest_callback
-from .jobs import JobQueue
+from .jobs import JobQueue, ProgressCallback, StoredCallback
 
 PREFIX = "/anon-consistent"
 LEVELS = "patients|studies|series|instances"
@@ -23,6 +25,7 @@ LEVELS = "patients|studies|series|instances"
 @dataclass
 class Routes:
     anonymizer: Anonymizer
+    gateway: SdkGateway  # picks the transport of each call (loopback or SDK)
     store: MappingStore
     jobs: JobQueue
     config: PluginConfig
@@ -62,16 +65,19 @@ class Routes:
         except ResourceNotFound:
             raise HttpError(404, f"Unknown {level.label.lower()}: {resource_id}") from None
 
-        def run(progress: Callable[[int, int], bool]) -> dict[str, object]:
-            result = self.anonymizer.run(level, instance_ids, options, progress)
+        def run(progress: ProgressCallback, stored: StoredCallback) -> dict[str, object]:
+            with self.gateway.for_call() as gateway:
+                result = self.anonymizer.run(level, instance_ids, options, progress, gateway=gateway, on_stored=stored)
             return result.as_json(options.project)
 
         description = {"Level": level.label, "Resource": resource_id, "Project": options.project}
         if options.asynchronous:
-            job = self.jobs.submit(run, description, options.priority)
+            call = {"Method": "POST", "Uri": f"{PREFIX}/{plural}/{resource_id}", "Body": _body_json(request)}
+            job = self.jobs.submit(run, description, options.priority, request=call, total=len(instance_ids))
             return {"ID": job.id, "Path": f"{PREFIX}/jobs/{job.id}"}
         try:
-            return run(lambda done, total: True)
+            with self.gateway.synchronous_call():  # this HTTP thread is held until the answer
+                return run(lambda done, total: True, lambda count: None)
         except NothingAnonymized as failure:
             raise HttpError(500, str(failure), failure.result.as_json(options.project)) from None
 
@@ -139,6 +145,12 @@ class Routes:
         if not found:
             raise HttpError(404, f"No mapping for {value!r} in project {project}")
         return {"Project": project, "Matches": [row.as_json() for row in found]}
+
+
+def _body_json(request: Request) -> object:
+    """The request body as recorded with a job (it was parsed once already, so it is valid)."""
+    body = request.get("body")
+    return json.loads(body) if body and body.strip() else {}
 
 
 def _query(request: Request, name: str, default: str) -> str:
