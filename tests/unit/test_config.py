@@ -1,0 +1,35 @@
+"""The "AnonConsistent" section: transport choice and validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from anon_consistent.adapter.config import DEFAULT_HTTP_THREADS, ConfigError, parse_config
+
+
+def test_loopback_by_default_on_the_configured_port_and_threads() -> None:
+    config = parse_config({"HttpPort": 8050, "HttpThreadsCount": 4}, Path("/etc/orthanc"))
+    assert config.loopback_port == 8050 and config.http_threads == 4
+    assert parse_config({}, Path("/")).http_threads == DEFAULT_HTTP_THREADS
+
+
+def test_auto_prefers_the_sdk_when_the_python_plugin_releases_the_gil() -> None:
+    config = parse_config({"Python": {"AllowThreads": True}}, Path("/"))
+    assert config.loopback_port is None
+    forced = parse_config({"Python": {"AllowThreads": True}, "AnonConsistent": {"LoopbackHttp": True}}, Path("/"))
+    assert forced.loopback_port == 8042
+
+
+@pytest.mark.parametrize(
+    ("orthanc", "loopback"),
+    [({"SslEnabled": True}, None), ({"AnonConsistent": {"LoopbackHttp": False}}, None)],
+)
+def test_tls_or_false_means_the_sdk(orthanc: dict[str, object], loopback: None) -> None:
+    assert parse_config(orthanc, Path("/")).loopback_port is loopback
+
+
+def test_bad_loopback_setting_is_refused() -> None:
+    with pytest.raises(ConfigError, match="LoopbackHttp"):
+        parse_config({"AnonConsistent": {"LoopbackHttp": "sometimes"}}, Path("/"))
