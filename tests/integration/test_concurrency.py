@@ -181,3 +181,27 @@ def test_a_later_call_waits_for_an_earlier_slower_one_and_wins(tmp_path: Path) -
         descriptions = {server.json(f"/instances/{i['ID']}/simplified-tags").get("StudyDescription") for i in instances}
         assert len(instances) == 150
         assert "KEEP-ME-OR-NOT" not in descriptions  # nothing of A's option set survives: B came later
+
+
+def test_calls_waiting_for_a_running_job_do_not_starve_its_transfers(tmp_path: Path) -> None:
+    """A job holds a loopback lease; then more calls on the same study than HTTP threads arrive and wait for it.
+
+    They hold every HTTP thread while they wait, so the job must move to the
+    SDK rather than queue its transfers behind them.
+    """
+    with OrthancServer(tmp_path / "orthanc", HttpThreadsCount=6) as server:
+        study_id = server.upload_all(one_study(100))[0]["ParentStudy"]
+        job = server.post(f"/anon-consistent/studies/{study_id}", {"Project": "starve", "Asynchronous": True}).json()
+        wait_until(lambda: server.json(job["Path"])["State"] == "Running", 30, "the job to start")
+        started = time.monotonic()
+
+        def call(_: int) -> int:
+            url = f"{server.url}/anon-consistent/studies/{study_id}"
+            return requests.post(url, json={"Project": "starve"}, timeout=2 * CALL_TIMEOUT).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(call, range(8)))
+        print(f"8 calls waiting on a job with 6 HTTP threads: {time.monotonic() - started:.2f} s")
+        assert statuses == [200] * 8
+        assert server.json(job["Path"])["State"] == "Success"
+        assert "busy" not in server.log_tail(400)  # no transfer waited for its timeout

@@ -88,6 +88,15 @@ class HttpThreadBudget:
             self._leases += 1
             return True
 
+    def still_fits(self) -> bool:
+        """Whether the leases granted still fit, now that more synchronous calls may hold threads.
+
+        A call that arrives after a lease may wait (for the same instances)
+        while holding its thread; leased calls then use the SDK until it fits again.
+        """
+        with self._lock:
+            return self._synchronous + THREADS_PER_LEASE * self._leases + self._reserved <= self._threads
+
     def release(self) -> None:
         with self._lock:
             self._leases -= 1
@@ -173,8 +182,11 @@ class LoopbackGateway(SdkGateway):
             )
         self._congested_until = time.monotonic() + CONGESTION_SECONDS
 
+    def _use_sdk(self) -> bool:
+        return self._fallback or self._congested() or not self._budget.still_fits()
+
     def read_instance(self, instance_id: str) -> bytes:
-        if self._fallback or self._congested():
+        if self._use_sdk():
             return super().read_instance(instance_id)
         try:
             status, body = self._request("GET", f"/instances/{instance_id}/file")
@@ -194,7 +206,7 @@ class LoopbackGateway(SdkGateway):
         return body
 
     def store_instance(self, data: bytes) -> StoredInstance:
-        if self._fallback or self._congested():
+        if self._use_sdk():
             return super().store_instance(data)
         try:
             status, body = self._request("POST", "/instances", data)
