@@ -69,7 +69,10 @@ def walk(dataset: Dataset, context: WalkContext, scope: Scope = Scope.NORMAL) ->
     elements = dataset._dict
     plan = context.plan
     for tag in list(elements):
-        action, vr = plan.resolve(tag, elements[tag].VR, scope)
+        element = elements.get(tag)
+        if element is None:
+            continue  # removed with its overlay group
+        action, vr = plan.resolve(tag, element.VR, scope)
         if action is not Action.KEEP:
             _HANDLERS[action](dataset, tag, vr, context, scope)
 
@@ -92,6 +95,13 @@ def replacement_value(vr: str, text: str) -> object:
 
 def _remove(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
     del dataset._dict[tag]
+
+
+def _remove_overlay(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    """OverlayData goes with its whole group 60xx: a partial Overlay Plane module is an IOD error."""
+    group = tag >> 16
+    for other in [t for t in dataset._dict if t >> 16 == group]:
+        del dataset._dict[other]
 
 
 def _empty(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
@@ -139,8 +149,9 @@ def _shift_date(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, s
 
 
 def _walk_items(dataset: Dataset, tag: BaseTag, context: WalkContext, scope: Scope) -> None:
+    inner = Scope.ITEM if scope is Scope.NORMAL else scope
     for item in dataset[tag].value or ():
-        walk(item, context, scope)
+        walk(item, context, inner)
 
 
 def _recurse(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
@@ -200,6 +211,7 @@ def _scrub_private_value(value: str, context: WalkContext) -> str:
 
 _HANDLERS: dict[Action, Handler] = {
     Action.REMOVE: _remove,
+    Action.REMOVE_OVERLAY: _remove_overlay,
     Action.EMPTY: _empty,
     Action.DUMMY: _dummy,
     Action.REPLACE: _replace,
