@@ -225,3 +225,16 @@ def test_private_dates_are_shifted_whatever_their_vr(implicit: bool) -> None:
     }  # fmt: skip
     if implicit:
         assert {out[0x00291000 | e].VR for e in range(0x10, 0x18)} == {"UN"}
+
+
+def test_scanned_private_text_keeps_its_other_bytes_exactly() -> None:
+    ds = ct_study()[0]
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.StudyDate = "20230101"
+    ds.add_new(0x00290010, "LO", "ACME")
+    ds.add_new(0x00291020, "LO", ["Müller", "20230101"])
+    options = parse_options(b'{"KeepPrivateTags": true, "ShiftDates": true}')
+    for blob in (encode(ds), implicit_file(ds)):
+        out = OfflineEngine().run_bytes([blob], options)[0]
+        new_date = pydicom.dcmread(BytesIO(out)).StudyDate
+        assert f"Müller\\{new_date}".encode("latin-1") in out
