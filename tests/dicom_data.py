@@ -9,6 +9,7 @@ from pathlib import Path
 import pydicom
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 TEST_FILES = Path(str(get_testdata_file("CT_small.dcm"))).parent
@@ -101,6 +102,27 @@ def rt_study() -> list[Dataset]:
     rtplan = _make_member(read("rtplan.dcm"), ct, {RT_STRUCT_STORAGE: itertools.cycle([rtstruct.SOPInstanceUID])})
     rtdose = _make_member(read("rtdose.dcm"), ct, {RT_PLAN_STORAGE: itertools.cycle([rtplan.SOPInstanceUID])})
     return [*cts, rtstruct, rtplan, rtdose]
+
+
+def with_references_and_overlay(dataset: Dataset) -> Dataset:
+    """Add what the profile removes or empties around a valid IOD: a Type 3 ReferencedStudySequence
+    and a ReferencedPatientSequence with one item each, and (unless it has one) a complete overlay 6000."""
+    study, patient = Dataset(), Dataset()
+    study.ReferencedSOPClassUID, study.ReferencedSOPInstanceUID = "1.2.840.10008.3.1.2.3.1", generate_uid()
+    patient.ReferencedSOPClassUID, patient.ReferencedSOPInstanceUID = "1.2.840.10008.3.1.2.1.1", generate_uid()
+    dataset.ReferencedStudySequence = Sequence([study])
+    dataset.ReferencedPatientSequence = Sequence([patient])
+    if 0x60000010 not in dataset:
+        rows, columns = dataset.Rows, dataset.Columns
+        dataset.add_new(0x60000010, "US", rows)  # OverlayRows
+        dataset.add_new(0x60000011, "US", columns)  # OverlayColumns
+        dataset.add_new(0x60000040, "CS", "G")  # OverlayType
+        dataset.add_new(0x60000050, "SS", [1, 1])  # OverlayOrigin
+        dataset.add_new(0x60000100, "US", 1)  # OverlayBitsAllocated
+        dataset.add_new(0x60000102, "US", 0)  # OverlayBitPosition
+        packed = bytes([0x81]) * ((rows * columns + 7) // 8)
+        dataset.add_new(0x60003000, "OW", packed + b"\x00" * (len(packed) % 2))  # OverlayData
+    return dataset
 
 
 def encoded(datasets: list[Dataset]) -> list[bytes]:

@@ -8,7 +8,6 @@ changes, not to its size.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,9 +18,9 @@ from pydicom.tag import BaseTag
 
 from .dates import shift_da, shift_dt
 from .plan import Action, ElementPlan, Scope
+from .private_text import MAX_SCANNED_PRIVATE_TEXT, SCANNED_TEXT_VRS, scrub_private_text
 from .session import MappingSession
 from .uid_policy import is_registry_uid, keeps_uid_attribute
-from .uids import is_valid_uid
 from .vr import BINARY_NUMBER_VRS, NUMBER_TYPE_BY_VR
 
 DUMMY_TEXT = "ANONYMIZED"
@@ -46,9 +45,6 @@ _DUMMY_BY_VR: dict[str, object] = {
     "UN": b"\x00\x00",
 }
 _ITEM_TAG_LITTLE_ENDIAN = b"\xfe\xff\x00\xe0"
-_MAX_SCANNED_PRIVATE_TEXT = 1024
-_SCANNED_TEXT_VRS = frozenset({"LO", "SH", "LT", "ST", "UT", "UC", "CS", "DA", "DT"})
-_DATE_SHAPE = re.compile(r"^(19|20)\d{6}(\d{6}(\.\d{1,6})?([+-]\d{4})?)?$")
 
 
 @dataclass
@@ -69,7 +65,10 @@ def walk(dataset: Dataset, context: WalkContext, scope: Scope = Scope.NORMAL) ->
     elements = dataset._dict
     plan = context.plan
     for tag in list(elements):
-        action, vr = plan.resolve(tag, elements[tag].VR, scope)
+        element = elements.get(tag)
+        if element is None:
+            continue  # removed with its overlay group
+        action, vr = plan.resolve(tag, element.VR, scope)
         if action is not Action.KEEP:
             _HANDLERS[action](dataset, tag, vr, context, scope)
 
@@ -92,6 +91,13 @@ def replacement_value(vr: str, text: str) -> object:
 
 def _remove(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
     del dataset._dict[tag]
+
+
+def _remove_overlay(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    """OverlayData goes with its whole group 60xx: a partial Overlay Plane module is an IOD error."""
+    group = tag >> 16
+    for other in [t for t in dataset._dict if t >> 16 == group]:
+        del dataset._dict[other]
 
 
 def _empty(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
@@ -139,8 +145,9 @@ def _shift_date(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, s
 
 
 def _walk_items(dataset: Dataset, tag: BaseTag, context: WalkContext, scope: Scope) -> None:
+    inner = Scope.ITEM if scope is Scope.NORMAL else scope
     for item in dataset[tag].value or ():
-        walk(item, context, scope)
+        walk(item, context, inner)
 
 
 def _recurse(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
@@ -157,7 +164,7 @@ def _recurse_concept(dataset: Dataset, tag: BaseTag, vr: str, context: WalkConte
 
 
 def _scan_private(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
-    """Kept private elements: walk sequences hidden as UN, remap text values that are UIDs."""
+    """Kept private elements: walk sequences hidden as UN, remap UIDs and shift dates in text values."""
     element = dataset._dict[tag]
     raw = element.value
     if vr == "UN" and isinstance(element, RawDataElement) and isinstance(raw, bytes):
@@ -166,40 +173,30 @@ def _scan_private(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext,
             dataset._dict[tag] = element._replace(VR="SQ")
             _walk_items(dataset, tag, context, scope)
             return
-    elif vr not in _SCANNED_TEXT_VRS:
-        return  # binary vendor data (OB, OW...) is kept as it is
-    if not isinstance(raw, (bytes, str)) or len(raw) > _MAX_SCANNED_PRIVATE_TEXT:
+    elif vr not in SCANNED_TEXT_VRS:
+        return  # binary vendor data (OB, OW, FD...) is kept as it is
+    if not isinstance(raw, (bytes, str)) or len(raw) > MAX_SCANNED_PRIVATE_TEXT:
         return
-    text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else raw
-    values = [v.strip() for v in text.rstrip("\x00 ").split("\\")]
-    mapped = [_scrub_private_value(v, context) for v in values]
-    if mapped == values:
+    # Latin-1 maps each byte to one character and back, so every byte that is
+    # not part of a UID or date is written back exactly, whatever the charset.
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+    offset_days = context.date_offset_days if context.plan.options.shift_dates else None
+    scrubbed = scrub_private_text(text, context.session.uid, offset_days)
+    if scrubbed == text:
         return
-    if vr == "UN":
-        # Still of unknown type: written back as bytes, padded to even length.
-        encoded = "\\".join(mapped).encode("ascii")
-        dataset[tag] = DataElement(tag, "UN", encoded + b"\x00" * (len(encoded) % 2))
+    if isinstance(element, RawDataElement) and isinstance(raw, bytes):
+        # Stays raw, in its VR as read (UN stays UN), padded to even length.
+        encoded = scrubbed.encode("latin-1")
+        if len(encoded) % 2:
+            encoded += b"\x00" if vr == "UN" else b" "
+        dataset._dict[tag] = element._replace(value=encoded, length=len(encoded))
     else:
-        dataset[tag] = DataElement(tag, vr, mapped[0] if len(mapped) == 1 else mapped)
-
-
-def _scrub_private_value(value: str, context: WalkContext) -> str:
-    """UIDs get their mapped value; with ShiftDates, date-shaped values are shifted.
-
-    A private element of an implicit VR file has no VR on reading, so its
-    shape is all there is to go by: a real date left beside shifted ones would
-    reveal the patient's offset.
-    """
-    if value.count(".") >= 3 and is_valid_uid(value) and not is_registry_uid(value):
-        return context.session.uid(value)
-    if context.plan.options.shift_dates and _DATE_SHAPE.match(value):
-        shifted = (shift_da if len(value) == 8 else shift_dt)(value, context.date_offset_days())
-        return shifted
-    return value
+        dataset[tag] = DataElement(tag, vr, scrubbed)
 
 
 _HANDLERS: dict[Action, Handler] = {
     Action.REMOVE: _remove,
+    Action.REMOVE_OVERLAY: _remove_overlay,
     Action.EMPTY: _empty,
     Action.DUMMY: _dummy,
     Action.REPLACE: _replace,

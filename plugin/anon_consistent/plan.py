@@ -30,6 +30,7 @@ class Action(Enum):
     RECURSE_CONCEPT = "recurse-concept"
     REPLACE = "replace"
     SCAN_PRIVATE = "scan-private"
+    REMOVE_OVERLAY = "remove-overlay"
 
 
 class Scope(IntEnum):
@@ -39,18 +40,22 @@ class Scope(IntEnum):
     """
 
     NORMAL = 0
+    # Inside an item of any other sequence: the same rules, but an attribute's
+    # Type can differ from the top level (see _TYPE_2_IN_ITEMS).
+    ITEM = 1
     # Inside a sequence the profile marks D (ContentSequence, GraphicAnnotation,
     # VerifyingObserver...): its free text, names and dates are replaced too.
-    CLEANED = 1
+    CLEANED = 2
     # A coded concept inside a cleaned sequence (ConceptNameCodeSequence...),
     # with the Clean Structured Content option: the code itself is kept, so
     # that an SR keeps its meaning.
-    CONCEPT = 2
+    CONCEPT = 3
 
 
 # Where the table offers a choice (X/Z, Z/D, ...) we keep the attribute present
 # whenever the choice allows it: a missing Type 1/2 attribute is what makes
-# workstations reject files, and a dummy or empty value leaks nothing.
+# workstations reject files, and a dummy or empty value leaks nothing. A
+# sequence with X/Z is the exception (see _TYPE_2_EVERYWHERE).
 _BASIC_CHOICE = {
     "X": Action.REMOVE,
     "Z": Action.EMPTY,
@@ -94,6 +99,27 @@ _SR_STRUCTURE = frozenset(
 # not listed by the table are removed too: they name the source system and
 # often embed the original UIDs (RetrieveURL).
 _SUPPLEMENT_REMOVED_MASKS = ((0xFF00FFFF, 0x60000022), (0xFF00FFFF, 0x60001500))
+# OverlayData (60xx,3000), xx even. Without it the rest of its group (rows,
+# columns, origin, bits...) is a partial Overlay Plane module, an IOD error:
+# an overlay goes whole or stays whole.
+_OVERLAY_DATA_MASK, _OVERLAY_DATA = 0xFF01FFFF, 0x60003000
+
+# A sequence emptied to zero items is valid only where PS3.3 makes it Type 2; a
+# Type 3 sequence says "one or more Items" (dciodvfy: "Bad Sequence number of
+# Items 0"). Table E.1-1's X/Z leaves that choice to the Type, so for a sequence
+# it means remove, except where the sequence is Type 2 (module definitions of
+# dicom3tools, checked with dciodvfy): AcquisitionContextSequence (Acquisition
+# Context module), and ReferencedStudySequence inside an item (the
+# ReferencedRequestSequence of SR and Key Object documents; at the top level,
+# General Study, it is Type 3). The other X/Z-like choices of sequences (X/D,
+# X/Z/D, X/Z/U*) keep the items. The sequences marked exactly Z stay empty, as
+# the table says: IssuerOfTheContainerIdentifierSequence,
+# IssuerOfTheSpecimenIdentifierSequence, SpecimenPreparationSequence and
+# VerifyingObserverIdentificationCodeSequence are Type 2 where they occur;
+# PrescriptionNotesSequence belongs to second-generation RT objects, which the
+# dciodvfy at hand does not know. A later, PS3.3-driven pass may refine this.
+_TYPE_2_EVERYWHERE = frozenset({Tag("AcquisitionContextSequence")})
+_TYPE_2_IN_ITEMS = frozenset({Tag("ReferencedStudySequence")})
 
 
 class ElementPlan:
@@ -123,6 +149,12 @@ class ElementPlan:
         return found
 
     def _decide(self, tag: BaseTag, vr: str, scope: Scope) -> Action:
+        action = self._decide_element(tag, vr, scope)
+        if action is Action.REMOVE and int(tag) & _OVERLAY_DATA_MASK == _OVERLAY_DATA:
+            return Action.REMOVE_OVERLAY
+        return action
+
+    def _decide_element(self, tag: BaseTag, vr: str, scope: Scope) -> Action:
         options = self.options
         if tag in options.remove:
             return Action.REMOVE
@@ -139,7 +171,7 @@ class ElementPlan:
         row = self.profile.lookup(int(tag))
         if row is None:
             return self._unlisted(tag, vr, scope)
-        return self._listed(row, vr)
+        return self._listed(row, tag, vr, scope)
 
     def _private(self, tag: BaseTag, vr: str) -> Action:
         if not self.options.keep_private_tags:
@@ -156,13 +188,13 @@ class ElementPlan:
         if vr == "UR" or any(int(tag) & mask == value for mask, value in _SUPPLEMENT_REMOVED_MASKS):
             return Action.REMOVE
         if vr == "SQ":
-            concept = scope is not Scope.NORMAL and tag in _CONCEPT_SEQUENCES
+            concept = scope >= Scope.CLEANED and tag in _CONCEPT_SEQUENCES
             return Action.RECURSE_CONCEPT if concept and self.options.clean_structured_content else Action.RECURSE
         if vr == "UI":
             return Action.REMAP_UID
         if vr in DATE_VRS and self.options.shift_dates:
             return Action.SHIFT_DATE
-        if scope is Scope.NORMAL:
+        if scope < Scope.CLEANED:
             return Action.KEEP
         if vr in DATE_VRS or (vr in TIME_VRS and not self.options.shift_dates):
             return Action.DUMMY
@@ -170,7 +202,7 @@ class ElementPlan:
             return Action.KEEP if scope is Scope.CONCEPT and tag in _CODE_ATTRIBUTES else Action.DUMMY
         return Action.KEEP
 
-    def _listed(self, row: ProfileRow, vr: str) -> Action:
+    def _listed(self, row: ProfileRow, tag: BaseTag, vr: str, scope: Scope) -> Action:
         if self.options.shift_dates and row.rtn_long_modif_dates == "C":
             # The option's "C": dates are shifted and times kept; anything else
             # the option lists (binary timestamps...) keeps its basic action.
@@ -186,6 +218,9 @@ class ElementPlan:
             # date and code in them is replaced: nothing native Orthanc removes
             # survives, and Type 1/2 sequences stay present. The Clean
             # Structured Content option keeps coded concepts readable.
+            if action is Action.EMPTY and row.basic == "X/Z":
+                type_2 = tag in _TYPE_2_EVERYWHERE or (scope is not Scope.NORMAL and tag in _TYPE_2_IN_ITEMS)
+                return Action.EMPTY if type_2 else Action.REMOVE
             if action in (Action.REMOVE, Action.EMPTY):
                 return action
             return Action.RECURSE_CLEANED if action is Action.DUMMY else Action.RECURSE

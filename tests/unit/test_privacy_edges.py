@@ -6,6 +6,7 @@ import json
 from io import BytesIO
 
 import pydicom
+import pytest
 from pydicom.datadict import keyword_for_tag
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -176,3 +177,64 @@ def test_a_date_shaped_private_value_keeps_its_unknown_type() -> None:
     out = OfflineEngine().run([implicit_file(ds)], parse_options(b'{"KeepPrivateTags": true, "ShiftDates": true}'))[0]
     element = out[0x00291003]
     assert element.VR == "UN" and element.value not in (b"20180505", b"")
+
+
+def with_private_dates(ds: Dataset, date: str = "20230101") -> Dataset:
+    """The same date as StudyDate in private elements of several VRs, as vendors write them."""
+    ds.StudyDate = date
+    ds.add_new(0x00290010, "LO", "ACME")
+    ds.add_new(0x00291010, "IS", date)
+    ds.add_new(0x00291011, "DS", date)
+    ds.add_new(0x00291012, "LO", date)
+    ds.add_new(0x00291013, "LO", ["X", date])
+    ds.add_new(0x00291014, "IS", date + "1230")  # a DT in 12 characters
+    ds.add_new(0x00291015, "LT", f"Scanned {date[:4]}-{date[4:6]}-{date[6:]}T08:30:00")
+    ds.add_new(0x00291016, "CS", date)
+    ds.add_new(0x00291017, "IS", "20231399")  # date-shaped, no date: a number, kept
+    return ds
+
+
+def private_values(ds: Dataset) -> dict[int, str]:
+    """Every private value of 0029,10xx as text, whether read with its VR or as UN bytes."""
+    values = {}
+    for element in ds:
+        if element.tag.group == 0x0029 and element.tag.element > 0x1000:
+            value = element.value
+            if isinstance(value, bytes):
+                value = value.decode("latin-1").rstrip(" \x00")
+            elif not isinstance(value, str):
+                value = "\\".join(str(v) for v in value) if element.VM > 1 else str(value)
+            values[element.tag.element & 0xFF] = value
+    return values
+
+
+@pytest.mark.parametrize("implicit", [False, True], ids=["explicit", "implicit-UN"])
+def test_private_dates_are_shifted_whatever_their_vr(implicit: bool) -> None:
+    ds = with_private_dates(ct_study()[0])
+    blob = implicit_file(ds) if implicit else encode(ds)
+    options = parse_options(b'{"KeepPrivateTags": true, "ShiftDates": true}')
+    out_bytes = OfflineEngine().run_bytes([blob], options)[0]
+    assert b"20230101" not in out_bytes and b"2023-01-01" not in out_bytes
+    out = pydicom.dcmread(BytesIO(out_bytes))
+    new = out.StudyDate
+    assert new != "20230101"
+    iso = f"{new[:4]}-{new[4:6]}-{new[6:]}"
+    assert private_values(out) == {
+        0x10: new, 0x11: new, 0x12: new, 0x13: f"X\\{new}", 0x14: new + "1230",
+        0x15: f"Scanned {iso}T08:30:00", 0x16: new, 0x17: "20231399",
+    }  # fmt: skip
+    if implicit:
+        assert {out[0x00291000 | e].VR for e in range(0x10, 0x18)} == {"UN"}
+
+
+def test_scanned_private_text_keeps_its_other_bytes_exactly() -> None:
+    ds = ct_study()[0]
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.StudyDate = "20230101"
+    ds.add_new(0x00290010, "LO", "ACME")
+    ds.add_new(0x00291020, "LO", ["Müller", "20230101"])
+    options = parse_options(b'{"KeepPrivateTags": true, "ShiftDates": true}')
+    for blob in (encode(ds), implicit_file(ds)):
+        out = OfflineEngine().run_bytes([blob], options)[0]
+        new_date = pydicom.dcmread(BytesIO(out)).StudyDate
+        assert f"Müller\\{new_date}".encode("latin-1") in out
