@@ -14,11 +14,20 @@ from functools import cached_property
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.tag import BaseTag, Tag
 
-from .uids import is_valid_uid
-from .vr import BINARY_VRS, NUMBER_TYPE_BY_VR, TEXT_LIMITS, dictionary_vr
+from .request_body import BodyRefused, check_body
+from .vr import dictionary_vm, dictionary_vr
+from .vr_values import supported, value_problem
 
 DEFAULT_PROJECT = "default"
-PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# Always fullmatch: "$" would also accept a trailing newline.
+PROJECT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+# As Orthanc's own ParseTag, "gggg-eeee" too.
+_TAG_NUMBER = re.compile(
+    r"\(\s*([0-9A-Fa-f]{4})\s*,\s*([0-9A-Fa-f]{4})\s*\)|([0-9A-Fa-f]{4})\s*[,-]\s*([0-9A-Fa-f]{4})|([0-9A-Fa-f]{8})"
+)
+_KEYWORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_TAG_FORMS = 'a keyword such as "PatientName" or a number such as "0010,0010", "(0010,0010)" or "00100010"'
 
 # Orthanc refuses to touch these without "Force": changing them silently
 # would merge or split resources in its index.
@@ -90,20 +99,28 @@ class AnonymizationOptions:
 
 
 def parse_tag(text: str) -> BaseTag:
-    """Accept ``PatientName``, ``0010,0010``, ``(0010,0010)`` or ``00100010``."""
-    cleaned = text.strip().strip("()").replace(",", "").replace(" ", "")
-    if re.fullmatch(r"[0-9A-Fa-f]{8}", cleaned):
-        return Tag(int(cleaned, 16))
-    number = tag_for_keyword(text.strip())
-    if number is None:
-        raise OptionsError(f"Unknown DICOM tag: {text!r}")
-    return Tag(number)
+    """Accept ``PatientName``, ``0010,0010``, ``0010-0010``, ``(0010,0010)`` or ``00100010``."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise OptionsError(f"Empty tag name {_show(text)}: use {_TAG_FORMS}")
+    number = _TAG_NUMBER.fullmatch(cleaned)
+    if number:
+        return Tag(int("".join(digits for digits in number.groups() if digits), 16))
+    # tag_for_keyword("") finds (300A,0782), whose keyword is empty: only real keywords are looked up.
+    keyword_tag = tag_for_keyword(cleaned) if _KEYWORD.fullmatch(cleaned) else None
+    if keyword_tag is None:
+        raise OptionsError(f"Unknown DICOM tag {_show(text)}: use {_TAG_FORMS}")
+    return Tag(keyword_tag)
 
 
 def parse_options(body: bytes | str | None) -> AnonymizationOptions:
     """Parse a request body; an empty body means every default."""
     if body is None or not body.strip():
         return AnonymizationOptions()
+    try:
+        check_body(body)  # json.loads recurses: refuse deep nesting before it does
+    except BodyRefused as refused:
+        raise OptionsError(str(refused)) from None
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
@@ -138,8 +155,9 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise OptionsError('"Priority" must be an integer')
     project = document.get("Project", DEFAULT_PROJECT)
-    if not isinstance(project, str) or not PROJECT_NAME.match(project):
-        raise OptionsError('"Project" must be 1-64 characters among letters, digits, ".", "_" and "-"')
+    if not isinstance(project, str) or not PROJECT_NAME.fullmatch(project):
+        shown = f": {_show(project)}" if isinstance(project, str) else ""
+        raise OptionsError(f'"Project" must be 1-64 characters among letters, digits, ".", "_" and "-"{shown}')
 
     clash = (keep & remove) | (keep & set(replace)) | (remove & set(replace))
     if clash:
@@ -157,7 +175,14 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
 def _parse_tag_list(value: object, option: str) -> list[BaseTag]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise OptionsError(f'"{option}" must be a list of tag names')
-    return [parse_tag(item) for item in value]
+    return [_option_tag(item, option) for item in value]
+
+
+def _option_tag(text: str, option: str) -> BaseTag:
+    try:
+        return parse_tag(text)
+    except OptionsError as error:
+        raise OptionsError(f'"{option}": {error}') from None
 
 
 def _parse_replace(value: object) -> dict[BaseTag, str]:
@@ -165,33 +190,35 @@ def _parse_replace(value: object) -> dict[BaseTag, str]:
         raise OptionsError('"Replace" must be an object mapping tags to string values')
     replace: dict[BaseTag, str] = {}
     for key, new_value in value.items():
-        tag = parse_tag(key)
-        if tag.group == 0x0002:
-            raise OptionsError(f'"Replace" cannot change the file meta attribute {key}')
+        tag = _option_tag(key, "Replace")
+        if tag in replace:
+            raise OptionsError(f'"Replace" names {_label(tag)} twice')
         if not isinstance(new_value, str):
-            raise OptionsError(f'"Replace" value for {key} must be a string')
-        vr = _vr(tag)
-        if vr == "SQ":
-            raise OptionsError(f'"Replace" cannot set the sequence {key}')
-        if vr == "UI" and not is_valid_uid(new_value):
-            raise OptionsError(f'"Replace" value for {key} is not a valid UID: {new_value!r}')
-        _check_value_fits(key, vr, new_value)
+            raise OptionsError(f'"Replace" value for {_label(tag)} must be a string')
+        _check_value_fits(tag, new_value)
         replace[tag] = new_value
     return replace
 
 
-def _check_value_fits(key: str, vr: str, value: str) -> None:
+def _check_value_fits(tag: BaseTag, value: str) -> None:
     """A value that cannot be encoded in the tag's VR is the caller's mistake (400), not a failed instance."""
-    if any(part in BINARY_VRS for part in vr.split(" or ")):
-        raise OptionsError(f'"Replace" cannot set the binary attribute {key}')
-    vr = vr.split(" or ")[0]  # "US or SS": both are integers
-    for part in value.split("\\") if value else []:
-        try:
-            NUMBER_TYPE_BY_VR.get(vr, str)(part)
-        except ValueError:
-            raise OptionsError(f'"Replace" value for {key} must be a number for VR {vr}: {value!r}') from None
-        if vr in TEXT_LIMITS and len(part) > TEXT_LIMITS[vr]:
-            raise OptionsError(f'"Replace" value for {key} is longer than VR {vr} allows ({TEXT_LIMITS[vr]})')
+    label = _label(tag)
+    if tag.group == 0x0002:
+        raise OptionsError(f'"Replace" cannot change the file meta attribute {label}')
+    if tag.group in (0x0000, 0xFFFE):
+        raise OptionsError(f'"Replace" cannot set {label}: it is not an attribute of a data set')
+    if tag.is_private:
+        raise OptionsError(f'"Replace" cannot set the private attribute {label}: its VR is unknown')
+    vr = _vr(tag)
+    if vr == "SQ":
+        raise OptionsError(f'"Replace" cannot set the sequence {label}')
+    if vr == "UN":
+        raise OptionsError(f'"Replace" cannot set {label}: it is not in the DICOM dictionary, so its VR is unknown')
+    if not supported(vr):
+        raise OptionsError(f'"Replace" cannot set the binary attribute {label} (VR {vr})')
+    problem = value_problem(vr, dictionary_vm(int(tag)), value)
+    if problem:
+        raise OptionsError(f'"Replace" value for {label} {problem}: {_show(value)}')
 
 
 def _vr(tag: BaseTag) -> str:
@@ -200,3 +227,15 @@ def _vr(tag: BaseTag) -> str:
 
 def _name(tag: BaseTag) -> str:
     return keyword_for_tag(tag) or f"{tag.group:04X},{tag.element:04X}"
+
+
+def _label(tag: BaseTag) -> str:
+    """``Rows (0028,0010)``: the keyword for people, the number to be exact."""
+    number = f"({tag.group:04X},{tag.element:04X})"
+    keyword = keyword_for_tag(tag)
+    return f"{keyword} {number}" if keyword else number
+
+
+def _show(value: str, limit: int = 80) -> str:
+    """A value quoted as JSON (a newline shows as \\n), cut if long."""
+    return json.dumps(value if len(value) <= limit else value[:limit] + "...", ensure_ascii=False)

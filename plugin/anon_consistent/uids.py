@@ -12,7 +12,7 @@ from typing import Protocol
 MAX_UID_LENGTH = 64
 UUID_DERIVED_ROOT = "2.25"
 
-_UID_PATTERN = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
+_UID_PATTERN = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
 
 
 def is_valid_uid(value: str) -> bool:
@@ -21,7 +21,7 @@ def is_valid_uid(value: str) -> bool:
     Digits and dots only, no empty component, no leading zero in a
     multi-digit component, at most 64 characters.
     """
-    return len(value) <= MAX_UID_LENGTH and _UID_PATTERN.match(value) is not None
+    return len(value) <= MAX_UID_LENGTH and _UID_PATTERN.fullmatch(value) is not None
 
 
 class UidFactory(Protocol):

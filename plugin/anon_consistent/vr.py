@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydicom.datadict import dictionary_VR
+from pydicom.datadict import dictionary_VM, dictionary_VR
 from pydicom.tag import BaseTag
 
 # How a text value of these VRs becomes a number when it is encoded.
@@ -14,10 +14,6 @@ NUMBER_TYPE_BY_VR: dict[str, type] = {
 }  # fmt: skip
 # Numbers stored in binary (the text VRs IS and DS stay strings).
 BINARY_NUMBER_VRS = frozenset(NUMBER_TYPE_BY_VR) - {"IS", "DS"}
-BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN", "AT"})
-# Maximum lengths (PN: per component group).
-TEXT_LIMITS = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12, "LO": 64, "PN": 64, "SH": 16,
-               "TM": 14}  # fmt: skip
 
 
 @lru_cache(maxsize=4096)
@@ -27,6 +23,15 @@ def dictionary_vr(tag: int) -> str:
         return str(dictionary_VR(tag))
     except KeyError:
         return "UN"
+
+
+@lru_cache(maxsize=4096)
+def dictionary_vm(tag: int) -> str | None:
+    """The data dictionary's value multiplicity ("1", "1-n", "2-2n"...), None for unknown tags."""
+    try:
+        return str(dictionary_VM(tag))
+    except KeyError:
+        return None
 
 
 def element_vr(tag: BaseTag, raw_vr: str | None) -> str:

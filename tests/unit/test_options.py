@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydicom.tag import Tag
 
@@ -32,17 +34,17 @@ def test_orthanc_style_options_are_parsed() -> None:
         (b'{"KeepSource": "no"}', "KeepSource"),
         (b'{"Keep": "PatientName"}', "list of tag names"),
         (b'{"Keep": ["NoSuchTag"]}', "Unknown DICOM tag"),
-        (b'{"Replace": {"FrameOfReferenceUID": "1.2.x"}}', "not a valid UID"),
+        (b'{"Replace": {"FrameOfReferenceUID": "1.2.x"}}', "must be a valid UID"),
         (b'{"Replace": {"PatientName": 3}}', "must be a string"),
         (b'{"Replace": []}', "must be an object"),
         (b'{"Replace": {"StudyInstanceUID": "1.2.3"}}', 'requires "Force": true'),
         (b'{"Keep": ["PatientName"], "Remove": ["PatientName"]}', "both kept"),
         (b'{"Project": "bad name!"}', "Project"),
         (b'{"Frobnicate": true}', "Unknown option"),
-        (b'{"Replace": {"Rows": "abc"}}', "must be a number"),
-        (b'{"Replace": {"SliceThickness": "thin"}}', "must be a number"),
+        (b'{"Replace": {"Rows": "abc"}}', "must be an integer"),
+        (b'{"Replace": {"SliceThickness": "thin"}}', "must be a decimal string"),
         (b'{"Replace": {"PixelData": "x"}}', "binary attribute"),
-        (b'{"Replace": {"Modality": "A_VERY_LONG_MODALITY_CODE"}}', "longer than VR CS"),
+        (b'{"Replace": {"Modality": "A_VERY_LONG_MODALITY_CODE"}}', "at most 16 characters.* for VR CS"),
         (b'{"Replace": {"TransferSyntaxUID": "1.2.3"}}', "file meta"),
         (b'{"Remove": ["SOPInstanceUID"]}', "cannot be removed"),
         (b'{"DicomVersion": "2021b"}', "not supported"),
@@ -71,3 +73,87 @@ def test_force_allows_replacing_study_uid() -> None:
 @pytest.mark.parametrize("text", ["PatientName", "0010,0010", "(0010,0010)", "00100010"])
 def test_tag_spellings(text: str) -> None:
     assert parse_tag(text) == Tag(0x00100010)
+
+
+@pytest.mark.parametrize(
+    ("replace", "message"),
+    [
+        (
+            {"Rows": "70000"},
+            '"Replace" value for Rows (0028,0010) must be an integer from 0 to 65535 for VR US: "70000"',
+        ),
+        ({"Rows": "-1"}, '"Replace" value for Rows (0028,0010) must be an integer from 0 to 65535 for VR US: "-1"'),
+        ({"StudyDate": "20240230"}, "StudyDate (0008,0020) must be a valid date YYYYMMDD such as 20240131 for VR DA"),
+        ({"StudyTime": "25"}, "StudyTime (0008,0030) must be a valid time"),
+        ({"AcquisitionDateTime": "2024013125"}, "must be a valid date-time"),
+        ({"SeriesNumber": "99999999999"}, "SeriesNumber (0020,0011) must be an integer string"),
+        ({"SliceThickness": "1.23456789012345678"}, "must be a decimal string of at most 16 characters"),
+        (
+            {"PixelSpacing": "0.5"},
+            'PixelSpacing (0028,0030) must have exactly 2 values separated by "\\" (VM 2), not 1',
+        ),
+        ({"StudyDescription": "x" * 65}, "at most 64 characters long for VR LO"),
+        ({"PatientName": "Doe^John\n"}, 'control characters such as a newline for VR PN: "Doe^John\\n"'),
+        ({"FrameOfReferenceUID": "1.2.3\n"}, "must be a valid UID"),
+        ({"0009,0010": "x"}, "private attribute (0009,0010)"),
+        ({"FFFEE000": "x"}, "Item (FFFE,E000): it is not an attribute of a data set"),
+        ({"AffectedSOPClassUID": "1.2"}, "not an attribute of a data set"),
+        ({"0010,9999": "x"}, "not in the DICOM dictionary"),
+        ({"60003000": "x"}, "binary attribute OverlayData (6000,3000) (VR OB or OW)"),
+        ({"Rows": "1", "0028,0010": "2"}, "names Rows (0028,0010) twice"),
+    ],
+)
+def test_replace_values_that_cannot_be_encoded_are_refused(replace: dict[str, str], message: str) -> None:
+    with pytest.raises(OptionsError) as refused:
+        parse_options(json.dumps({"Replace": replace}))
+    assert message in str(refused.value)
+
+
+def test_replace_values_that_fit_are_accepted() -> None:
+    replace = {
+        "Rows": "512",
+        "StudyDate": "20240229",
+        "PixelSpacing": "0.5\\0.5",
+        "SmallestImagePixelValue": "-1",
+        "LargestImagePixelValue": "65535",
+        "PatientComments": "two\r\nlines \\ one value",
+        "ImageType": "",
+    }
+    assert parse_options(json.dumps({"Replace": replace})).replace == {Tag(k): v for k, v in replace.items()}
+
+
+@pytest.mark.parametrize("option", ["Keep", "Remove"])
+@pytest.mark.parametrize(
+    "text", ["", "  ", "()", "0010,00", "ZZZZ,ZZZZ", "(0010,0010", "0,0,1,0,0,0,1,0", "Patient Name"]
+)
+def test_garbage_tag_names_are_refused(option: str, text: str) -> None:
+    with pytest.raises(OptionsError) as refused:
+        parse_options(json.dumps({option: [text]}))
+    message = str(refused.value)
+    assert message.startswith(f'"{option}": ') and json.dumps(text) in message and '"(0010,0010)"' in message
+    assert ("Empty tag name" if not text.strip() else "Unknown DICOM tag") in message
+
+
+def test_empty_tag_name_is_not_the_tag_whose_keyword_is_empty() -> None:
+    with pytest.raises(OptionsError, match="Empty tag name"):
+        parse_options(b'{"Replace": {"": "x"}}')
+    with pytest.raises(OptionsError, match="Empty tag name"):
+        parse_tag("")
+
+
+@pytest.mark.parametrize("text", ["( 0010 , 0010 )", "0010, 0010", " PatientName ", "0010-0010", "(0010,0010)"])
+def test_tag_spellings_with_spaces(text: str) -> None:
+    assert parse_tag(text) == Tag(0x00100010)
+
+
+@pytest.mark.parametrize("project", ["abc\n", "abc\r\n", " abc", "", "a" * 65, "-abc"])
+def test_project_names_must_match_entirely(project: str) -> None:
+    with pytest.raises(OptionsError, match='"Project" must be'):
+        parse_options(json.dumps({"Project": project}))
+
+
+def test_deep_or_oversized_bodies_are_refused_before_parsing() -> None:
+    with pytest.raises(OptionsError, match="levels deep"):
+        parse_options(b'{"Keep": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    with pytest.raises(OptionsError, match="bytes"):
+        parse_options(b'{"Project": "' + b"x" * (2 * 1024 * 1024) + b'"}')

@@ -19,6 +19,7 @@ ORIGINAL = "1.2.826.0.1.3680043.8.498.2010020400001"
         ("1." + "1" * 62, True),
         ("1." + "1" * 63, False),
         ("", False),
+        ("1.2.3\n", False),  # "$" would match before a trailing newline
     ],
 )
 def test_uid_validity(value: str, valid: bool) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+from ..request_body import BodyRefused, check_body
+
 log = logging.getLogger(__name__)
 
 Request = dict[str, Any]
@@ -59,14 +61,23 @@ def rest_callback(handlers: dict[str, Handler]) -> Callable[..., None]:
     """Wrap per-method handlers into an Orthanc REST callback.
 
     A handler returns a JSON-able value (answered with 200), or a
-    ``(text, mime)`` tuple, or raises HttpError.
+    ``(text, mime)`` tuple, or raises HttpError. Every request body is
+    checked for size and nesting depth before a handler sees it.
     """
 
     def callback(output: Any, uri: str, **request: Any) -> None:
         method = request.get("method", "GET")
         handler = handlers.get(method)
         if handler is None:
+            # 405 with an Allow header and an empty body, as Orthanc answers
+            # for its own routes: Orthanc 1.10 refuses any body on a 405
+            # (SendHttpStatus throws and the connection is dropped).
             output.SendMethodNotAllowed(",".join(sorted(handlers)))
+            return
+        try:
+            check_body(request.get("body"))
+        except BodyRefused as refused:
+            send_json(output, error_body(400, str(refused), method, uri), 400)
             return
         try:
             result = handler(request)

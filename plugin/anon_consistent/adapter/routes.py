@@ -103,7 +103,7 @@ class Routes:
     def _project(self, request: Request) -> str:
         self._guard_export()
         project = str(request["groups"][0])
-        if not PROJECT_NAME.match(project) or not self.store.has_project(project):
+        if not PROJECT_NAME.fullmatch(project) or not self.store.has_project(project):
             raise HttpError(404, f"Unknown project: {project}")
         return project
 

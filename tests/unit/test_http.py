@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from anon_consistent.adapter.http import Request, rest_callback
+
+
+class FakeOutput:
+    """Records what a callback sends, with the plugin 4.0 signatures."""
+
+    def __init__(self) -> None:
+        self.status = 0
+        self.body = b""
+        self.headers: dict[str, str] = {}
+
+    def AnswerBuffer(self, text: str, mime: str) -> None:
+        self.status, self.body, self.headers["Content-Type"] = 200, text.encode(), mime
+
+    def SetHttpHeader(self, name: str, value: str) -> None:
+        self.headers[name] = value
+
+    def SendHttpStatus(self, status: int, text: str, size: int) -> None:
+        assert status != 405, "Orthanc 1.10 drops the connection on a 405 with a body"
+        self.status, self.body = status, text.encode()
+
+    def SendMethodNotAllowed(self, allowed: str) -> None:
+        self.status, self.headers = 405, {"Allow": allowed}  # Orthanc clears the other headers
+
+
+def call(handlers: dict[str, Any], method: str, body: bytes | None = None) -> FakeOutput:
+    output = FakeOutput()
+    request: dict[str, Any] = {"method": method, "groups": ()}
+    if body is not None:
+        request["body"] = body
+    rest_callback(handlers)(output, "/anon-consistent/x", **request)
+    return output
+
+
+def test_deep_bodies_are_refused_before_the_handler_runs() -> None:
+    seen: list[Request] = []
+
+    def handler(request: Request) -> dict[str, bool]:
+        seen.append(request)
+        return {"ok": True}
+
+    handlers = {"POST": handler}
+    output = call(handlers, "POST", b"[" * 100_000 + b"]" * 100_000)
+    answer = json.loads(output.body)
+    assert output.status == 400 and output.headers["Content-Type"] == "application/json"
+    assert answer["HttpStatus"] == 400 and "levels deep" in answer["Message"] and answer["Method"] == "POST"
+    assert not seen
+    assert call(handlers, "POST", b'{"a": [1]}').status == 200 and len(seen) == 1
+
+
+def test_oversized_bodies_are_refused_on_any_method_that_carries_one() -> None:
+    handlers = {"PUT": lambda request: {"ok": True}}
+    output = call(handlers, "PUT", b'"' + b"x" * (1024 * 1024) + b'"')
+    assert output.status == 400 and "at most 1048576" in json.loads(output.body)["Message"]
+
+
+def test_wrong_method_is_a_405_with_allow() -> None:
+    output = call({"POST": lambda request: {}, "DELETE": lambda request: {}}, "GET")
+    assert output.status == 405 and output.headers["Allow"] == "DELETE,POST"
