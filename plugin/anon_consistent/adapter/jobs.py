@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..errors import describe_unexpected
 from ..service import Cancelled, NothingAnonymized
 
 log = logging.getLogger(__name__)
@@ -139,8 +140,8 @@ class JobQueue:
             state, message = "Failure", str(failure)
             content = failure.result.as_json(str(job.description.get("Project", "")))
         except Exception as error:  # noqa: BLE001 - a job reports its failure, it never kills the worker
-            log.error("anon-consistent: job %s failed: %s", job.id, error)
-            state, message = "Failure", f"{type(error).__name__}: {error}"
+            state, message = "Failure", describe_unexpected(error)
+            log.error("anon-consistent: job %s failed: %s", job.id, message)
         # The state goes last: whoever polls and sees a final state also sees
         # its Content, ErrorDescription and CompletionTime.
         job.content, job.error, job.completed = content, message, time.time()
