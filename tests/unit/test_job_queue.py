@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+
+import pytest
 
 from anon_consistent.adapter.jobs import JobQueue
 from anon_consistent.service import Cancelled
@@ -58,4 +61,18 @@ def test_cancel_pending_and_running_jobs() -> None:
     wait_until(lambda: running.state == "Cancelled", 5, "the running job to stop")
     assert "cancelled after" in running.error and running.completed is not None
     assert queue.cancel("no-such-job") is None
+    queue.stop()
+
+
+def test_a_failed_job_reports_and_logs_no_value(caplog: pytest.LogCaptureFixture) -> None:
+    queue = JobQueue(workers=1)
+
+    def failing(progress: object) -> dict[str, object]:
+        raise ValueError("Invalid value for VR UI: '1.2.840.113619.2.55.3.0604688119.01'")
+
+    with caplog.at_level(logging.ERROR, logger="anon_consistent"):
+        job = queue.submit(failing, {})
+        wait_until(lambda: job.state == "Failure", 5, "the job to fail")
+    assert job.as_json()["ErrorDescription"] == "ValueError: Invalid value for VR UI: '…'"
+    assert "0604688119" not in caplog.text and "Invalid value for VR UI" in caplog.text
     queue.stop()
