@@ -150,3 +150,19 @@ def reidentified(datasets: list[Dataset], patient_id: str | None = None) -> list
             dataset.PatientID = patient_id
             dataset.PatientName = f"Test^{patient_id}"
     return datasets
+
+
+def with_wrong_vr(data: bytes, dataset: Dataset, keyword: str) -> bytes:
+    """``data`` (explicit VR little endian) with the UI attribute ``keyword`` written as FD 1.5.
+
+    Such a file is what a faulty writer produces: the VR in the file is not the dictionary's.
+    """
+    import struct
+
+    element = dataset[keyword]
+    value = str(element.value).encode("ascii")
+    value += b"\x00" * (len(value) % 2)
+    header = struct.pack("<HH", element.tag.group, element.tag.element)
+    original = header + b"UI" + struct.pack("<H", len(value)) + value
+    assert data.count(original) == 1, f"{keyword} must occur once in the data"
+    return data.replace(original, header + b"FD" + struct.pack("<Hd", 8, 1.5))

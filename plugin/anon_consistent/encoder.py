@@ -20,6 +20,8 @@ from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_file_meta_info
 
+from .errors import ElementError, element_name
+
 EXPLICIT_VR_LITTLE = "1.2.840.10008.1.2.1"
 IMPLICIT_VR_LITTLE = "1.2.840.10008.1.2"
 _LONG_LENGTH_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
@@ -56,7 +58,10 @@ def encode(dataset: Dataset) -> bytes:
             body = DicomBytesIO()
             body.is_little_endian = True
             body.is_implicit_VR = bool(implicit)
-            write_data_element(body, dataset.get_item(tag), encodings)
+            try:
+                write_data_element(body, dataset.get_item(tag), encodings)
+            except Exception as error:  # pydicom raises many types on values it cannot write
+                raise ElementError(element_name(tag), f"cannot be encoded ({type(error).__name__})") from error
             parts.append(body.getvalue())
     return b"".join(parts)
 

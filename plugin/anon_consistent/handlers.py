@@ -17,6 +17,8 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 
 from .dates import shift_da, shift_dt
+from .errors import ElementError, element_name
+from .integrity import check_last_element
 from .plan import Action, ElementPlan, Scope
 from .private_text import MAX_SCANNED_PRIVATE_TEXT, SCANNED_TEXT_VRS, scrub_private_text
 from .session import MappingSession
@@ -61,7 +63,11 @@ Handler = Callable[[Dataset, BaseTag, str, WalkContext, Scope], None]
 
 
 def walk(dataset: Dataset, context: WalkContext, scope: Scope = Scope.NORMAL) -> None:
-    """Apply the plan to every element of ``dataset``, recursing into sequences."""
+    """Apply the plan to every element of ``dataset``, recursing into sequences.
+
+    An error names the element it happened in (and, from nested sequences,
+    the path to it), never its value.
+    """
     elements = dataset._dict
     plan = context.plan
     for tag in list(elements):
@@ -70,7 +76,20 @@ def walk(dataset: Dataset, context: WalkContext, scope: Scope = Scope.NORMAL) ->
             continue  # removed with its overlay group
         action, vr = plan.resolve(tag, element.VR, scope)
         if action is not Action.KEEP:
-            _HANDLERS[action](dataset, tag, vr, context, scope)
+            try:
+                _HANDLERS[action](dataset, tag, vr, context, scope)
+            except ElementError as error:
+                raise error.inside(element_name(tag)) from error.__cause__
+            except Exception as error:  # pydicom raises many types on malformed values
+                raise ElementError(element_name(tag), value_problem(element.VR, vr, error)) from error
+
+
+def value_problem(read_vr: str | None, vr: str, error: Exception) -> str:
+    """Why a value could not be processed, without the value."""
+    kind = type(error).__name__
+    if read_vr and read_vr not in (vr, "UN") and vr != "UN":
+        return f"is encoded with VR {read_vr} where {vr} is expected: its value cannot be processed ({kind})"
+    return f"has a {vr} value that cannot be processed ({kind})"
 
 
 def uid_values(value: object) -> list[str]:
@@ -146,8 +165,14 @@ def _shift_date(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, s
 
 def _walk_items(dataset: Dataset, tag: BaseTag, context: WalkContext, scope: Scope) -> None:
     inner = Scope.ITEM if scope is Scope.NORMAL else scope
-    for item in dataset[tag].value or ():
-        walk(item, context, inner)
+    for index, item in enumerate(dataset[tag].value or (), 1):
+        try:
+            # A nested element running past the end of its sequence's value
+            # comes back short, like the last element of a truncated file.
+            check_last_element(item)
+            walk(item, context, inner)
+        except ElementError as error:
+            raise error.inside(f"item {index}") from error.__cause__
 
 
 def _recurse(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:

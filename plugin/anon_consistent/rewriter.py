@@ -6,21 +6,19 @@ is in ``handlers``, the decisions in ``plan``.
 
 from __future__ import annotations
 
-from io import BytesIO
-
-from pydicom import dcmread
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence
-from pydicom.tag import Tag
+from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID
 
 from . import __version__
 from .encoder import encode
+from .errors import ElementError, InstanceRewriteError, describe_unexpected, element_name
 from .handlers import WalkContext, replacement_value, uid_values, walk
+from .integrity import explained, read_checked
 from .plan import ElementPlan
-from .session import MappingSession
+from .session import MappingSession, PinConflictError
 from .vr import element_vr
 
 # The file is written by us, so PS3.10 wants our implementation's identity in
@@ -29,6 +27,7 @@ IMPLEMENTATION_CLASS_UID = "2.25.12172323154350808376137170144592877644"
 IMPLEMENTATION_VERSION_NAME = ("ANONCONS_" + __version__.replace(".", "_"))[:16]
 
 PATIENT_ID = Tag("PatientID")
+SOP_INSTANCE_UID = Tag("SOPInstanceUID")
 PATIENT_NAME = Tag("PatientName")
 
 
@@ -45,18 +44,18 @@ DEIDENTIFICATION_CODES = {
 }
 
 
-class InstanceRewriteError(Exception):
-    """The instance could not be anonymized; the message says why."""
-
-
 def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) -> bytes:
-    """Anonymize one encoded instance and return the new encoding."""
+    """Anonymize one encoded instance and return the new encoding.
+
+    ``InstanceRewriteError`` says why an instance cannot be: damaged data
+    (an element longer than what is left), or the element that failed.
+    """
+    dataset = read_checked(data)
     try:
-        dataset = dcmread(BytesIO(data), force=True)
-        original_sop = str(dataset.get("SOPInstanceUID", ""))
-        original_patient_id = str(dataset.get("PatientID", ""))
-    except (InvalidDicomError, ValueError, EOFError, OSError) as error:
-        raise InstanceRewriteError(f"cannot parse DICOM: {error}") from error
+        original_sop = str(_top_level_value(dataset, SOP_INSTANCE_UID))
+        original_patient_id = str(_top_level_value(dataset, PATIENT_ID))
+    except ElementError as error:
+        raise explained(data, error) from error
     if not original_sop:
         raise InstanceRewriteError("the instance has no SOPInstanceUID")
 
@@ -68,11 +67,22 @@ def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) ->
         mark_deidentified(dataset, plan)
         sync_file_meta(dataset)
         encoded = encode(dataset)
-    except InstanceRewriteError:
-        raise
     except Exception as error:  # pydicom raises many types on malformed values
-        raise InstanceRewriteError(f"{type(error).__name__}: {error}") from error
+        # Damage found by scanning the file is the root cause if there is any.
+        raise explained(data, error if isinstance(error, InstanceRewriteError) else _unexpected(error)) from error
     return encoded
+
+
+def _top_level_value(dataset: Dataset, tag: BaseTag) -> object:
+    """The value of a top-level attribute ("" if absent); ``ElementError`` names it if unreadable."""
+    try:
+        return dataset[tag].value if tag in dataset else ""
+    except Exception as error:  # pydicom raises many types on malformed values
+        raise ElementError(element_name(tag), f"cannot be read ({type(error).__name__})") from error
+
+
+def _unexpected(error: Exception) -> InstanceRewriteError:
+    return InstanceRewriteError(describe_unexpected(error))
 
 
 def pin_uid_overrides(data: bytes, plan: ElementPlan, session: MappingSession) -> None:
@@ -84,14 +94,19 @@ def pin_uid_overrides(data: bytes, plan: ElementPlan, session: MappingSession) -
     instance may reference the pinned value before the one that carries it.
     """
     options = plan.options
+    dataset = read_checked(data, stop_before_pixels=True)
     try:
-        dataset = dcmread(BytesIO(data), force=True, stop_before_pixels=True)
-    except (InvalidDicomError, ValueError, EOFError, OSError) as error:
-        raise InstanceRewriteError(f"cannot parse DICOM: {error}") from error
-    for element in dataset.iterall():
-        if element.tag in options.uid_overrides:
-            for original in uid_values(element.value):
-                session.pin(original, options.replace.get(element.tag, original))
+        for element in dataset.iterall():
+            if element.tag in options.uid_overrides:
+                for original in uid_values(element.value):
+                    try:
+                        session.pin(original, options.replace.get(element.tag, original))
+                    except PinConflictError as conflict:
+                        raise PinConflictError(f"{element_name(element.tag)}: {conflict}") from None
+    except PinConflictError:
+        raise
+    except Exception as error:  # pydicom raises many types on malformed values
+        raise explained(data, _unexpected(error)) from error
 
 
 def insert_replaced_values(dataset: Dataset, context: WalkContext) -> None:

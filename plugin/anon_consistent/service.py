@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Protocol
 
 from .call_locks import InstanceLocks, LockWaitCancelled
+from .errors import describe_unexpected
 from .mapping_store import MappingStore
 from .options import AnonymizationOptions
 from .pipeline import Stopped, run_pipeline
@@ -198,8 +199,9 @@ class Anonymizer:
             raise Cancelled(f"cancelled after {len(stopped.outcomes)} of {total} instances") from None
         for outcome in outcomes:
             if outcome.error is not None:
-                log.error("anon-consistent: instance %s failed: %s", outcome.item_id, outcome.error)
-                result.failed.append({"ID": outcome.item_id, "Error": _describe(outcome.error)})
+                reason = _describe(outcome.error)
+                log.error("anon-consistent: instance %s failed: %s", outcome.item_id, reason)
+                result.failed.append({"ID": outcome.item_id, "Error": reason})
             elif outcome.value is not None:
                 result.done += 1
                 result.new_ids = {**outcome.value.parents, "ID": outcome.value.id}
@@ -227,8 +229,8 @@ class Anonymizer:
             try:
                 pin_uid_overrides(gateway.read_instance(instance_id), plan, session)
             except Exception as error:  # noqa: BLE001 - reported per instance, as in the pipeline
-                log.error("anon-consistent: instance %s failed: %s", instance_id, error)
                 failures[instance_id] = _describe(error)
+                log.error("anon-consistent: instance %s failed: %s", instance_id, failures[instance_id])
         return failures
 
     def _store(self, gateway: OrthancGateway, data: bytes, sources: frozenset[str]) -> StoredInstance:
@@ -250,7 +252,11 @@ class StoreError(RuntimeError):
 
 
 def _describe(error: Exception) -> str:
-    """Expected failures speak for themselves; anything else names its type too."""
+    """The reason logged and answered: never an original value.
+
+    Our own errors are worded without values; anything else names its type
+    and has whatever it quotes removed.
+    """
     if isinstance(error, (InstanceRewriteError, PinConflictError, StoreError, ResourceNotFound)):
         return str(error)
-    return f"{type(error).__name__}: {error}"
+    return describe_unexpected(error)

@@ -41,7 +41,8 @@ class MappingSession:
         """Force ``original`` to become ``new`` everywhere in this call."""
         previous = self._pinned.setdefault(original, new)
         if previous != new:
-            raise PinConflictError(f"UID {original} would be replaced by both {previous} and {new}")
+            # The message goes to the log: it must not quote the UIDs.
+            raise PinConflictError("Keep/Replace would give one original UID two different new values")
 
     def pinned(self, original: str) -> str | None:
         """The value Keep/Replace forces for ``original`` in this call, if any."""

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
+
+import pytest
 
 from anon_consistent.adapter.http import Request, rest_callback
 
@@ -62,3 +65,16 @@ def test_oversized_bodies_are_refused_on_any_method_that_carries_one() -> None:
 def test_wrong_method_is_a_405_with_allow() -> None:
     output = call({"POST": lambda request: {}, "DELETE": lambda request: {}}, "GET")
     assert output.status == 405 and output.headers["Allow"] == "DELETE,POST"
+
+
+def test_an_unexpected_error_is_a_500_without_values(caplog: pytest.LogCaptureFixture) -> None:
+    def handler(request: Request) -> object:
+        raise TypeError("cannot use 'Quixote^Zebulon' born 19420817 with '1.2.840.113619.2.55.3.0604688119.01'")
+
+    with caplog.at_level(logging.ERROR, logger="anon_consistent"):
+        output = call({"POST": handler}, "POST")
+    body = json.loads(output.body)
+    assert output.status == 500 and body["Message"] == "TypeError: cannot use '…' born … with '…'"
+    assert "Traceback" in caplog.text  # the traceback is still logged, for the developer
+    for value in ("Quixote", "19420817", "0604688119"):
+        assert value not in caplog.text and value.encode() not in output.body

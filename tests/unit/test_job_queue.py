@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
+
+import pytest
 
 from anon_consistent.adapter.jobs import JobQueue
 from anon_consistent.job_store import JobRecord, JobStore
@@ -126,3 +129,17 @@ def test_stopping_orthanc_interrupts_a_running_job_rather_than_cancelling_it(tmp
     reloaded = again.get(job.id)
     assert reloaded is not None and reloaded.state == "Failure" and reloaded.error == job.error
     again.stop()
+
+
+def test_a_failed_job_reports_and_logs_no_value(caplog: pytest.LogCaptureFixture) -> None:
+    queue = JobQueue(workers=1)
+
+    def failing(progress: object, stored: object) -> dict[str, object]:
+        raise ValueError("Invalid value for VR UI: '1.2.840.113619.2.55.3.0604688119.01'")
+
+    with caplog.at_level(logging.ERROR, logger="anon_consistent"):
+        job = queue.submit(failing, {})
+        wait_until(lambda: job.state == "Failure", 5, "the job to fail")
+    assert job.as_json()["ErrorDescription"] == "ValueError: Invalid value for VR UI: '…'"
+    assert "0604688119" not in caplog.text and "Invalid value for VR UI" in caplog.text
+    queue.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from io import BytesIO
 
 import pydicom
@@ -141,3 +142,48 @@ def test_pinning_pass_reports_progress_and_can_be_cancelled() -> None:
     assert any(0 < f < 0.5 for f in fractions)  # the reading pass moves the progress too
     with pytest.raises(Cancelled):
         anonymizer.run(Level.STUDY, ids, keep, lambda done, total: done < 2)
+
+
+def test_failure_reasons_and_log_lines_carry_no_original_value(caplog: pytest.LogCaptureFixture) -> None:
+    """Damaged, unreadable and conflicting instances: reasons name attributes, never values."""
+    from anon_consistent.service import NothingAnonymized
+    from tests.dicom_data import mr_patient
+
+    files = sources()
+    damaged_id = sorted(files)[0]
+    files[damaged_id] = files[damaged_id][:-60]
+
+    class Unreadable(FakeOrthanc):
+        def read_instance(self, instance_id: str) -> bytes:
+            if instance_id == "src-1":
+                raise ValueError("Invalid value for VR UI: '1.2.840.113619.2.55.3.0604688119.01' on 20010203")
+            return super().read_instance(instance_id)
+
+    originals = ct_study()
+    needles = {str(d.SOPInstanceUID) for d in originals} | {str(d.StudyInstanceUID) for d in originals}
+    needles |= {"1.2.840.113619.2.55.3.0604688119.01", "20010203"}
+    fake = Unreadable(files)
+    anonymizer = make(fake)
+    with caplog.at_level("ERROR", logger="anon_consistent"):
+        answer = anonymizer.run(Level.STUDY, anonymizer.list_instances(Level.STUDY, "study"), parse_options(b""))
+    reasons = {failure["ID"]: failure["Error"] for failure in answer.failed}
+    assert reasons[damaged_id] == "PixelData (7FE0,0010) declares 512 bytes, 452 present"
+    assert reasons["src-1"] == "ValueError: Invalid value for VR UI: '…' on …"
+
+    # The MR files use their StudyInstanceUID as FrameOfReferenceUID: keeping
+    # one and replacing the other asks one UID to become two.
+    mr = mr_patient()
+    needles |= {str(d.StudyInstanceUID) for d in mr}
+    conflict = make(FakeOrthanc({f"src-{n}": blob for n, blob in enumerate(encoded(mr[:1]))}))
+    keep_and_replace = {"Keep": ["StudyInstanceUID"], "Replace": {"FrameOfReferenceUID": "1.2.3.4"}, "Force": True}
+    options = parse_options(json.dumps(keep_and_replace).encode())
+    with caplog.at_level("ERROR", logger="anon_consistent"), pytest.raises(NothingAnonymized) as nothing:
+        conflict.run(Level.STUDY, ["src-0"], options)
+    reason = nothing.value.result.failed[0]["Error"]
+    assert reason.endswith("Keep/Replace would give one original UID two different new values")
+    assert reason.startswith(("StudyInstanceUID (0020,000D)", "FrameOfReferenceUID (0020,0052)"))
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "declares 512 bytes" in logged and "two different new values" in logged
+    texts = [logged, *reasons.values(), reason]
+    assert [needle for needle in needles if any(needle in text for text in texts)] == []

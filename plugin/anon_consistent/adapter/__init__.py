@@ -13,6 +13,7 @@ from ..profile import load_basic_profile
 from ..service import Anonymizer
 from .config import ConfigError, load_config
 from .jobs import JobQueue
+from .library_output import keep_values_out_of_the_log
 from .loopback import make_gateway
 from .routes import Routes
 
@@ -41,6 +42,7 @@ def register(orthanc: Any) -> Routes | None:
     logger = logging.getLogger("anon_consistent")
     logger.addHandler(OrthancLogHandler(orthanc))
     logger.setLevel(logging.INFO)
+    keep_values_out_of_the_log()
     try:
         config = load_config(orthanc)
     except ConfigError as error:

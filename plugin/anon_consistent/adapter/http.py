@@ -9,6 +9,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+from ..errors import describe_unexpected, without_values
 from ..request_body import BodyRefused, check_body
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,10 @@ def rest_callback(handlers: dict[str, Handler]) -> Callable[..., None]:
             send_json(output, error_body(error.status, error.message, method, uri, error.details), error.status)
             return
         except Exception as error:  # noqa: BLE001 - a plugin must answer, never crash the HTTP thread
-            log.error("anon-consistent: %s %s failed: %s\n%s", method, uri, error, traceback.format_exc())
-            send_json(output, error_body(500, f"{type(error).__name__}: {error}", method, uri), 500)
+            # Exception texts and tracebacks can quote DICOM values: logged without them.
+            trace = without_values(traceback.format_exc())
+            log.error("anon-consistent: %s %s failed: %s\n%s", method, uri, describe_unexpected(error), trace)
+            send_json(output, error_body(500, describe_unexpected(error), method, uri), 500)
             return
         if isinstance(result, tuple):
             output.AnswerBuffer(*result)

@@ -23,6 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..errors import describe_unexpected
 from ..job_store import JobRecord, JobStore, interruption_message
 from ..service import Cancelled, NothingAnonymized
 
@@ -198,8 +199,8 @@ class JobQueue:
             state, message = "Failure", str(failure)
             content = failure.result.as_json(str(record.description.get("Project", "")))
         except Exception as error:  # noqa: BLE001 - a job reports its failure, it never kills the worker
-            log.error("anon-consistent: job %s failed: %s", record.id, error)
-            state, message = "Failure", f"{type(error).__name__}: {error}"
+            state, message = "Failure", describe_unexpected(error)
+            log.error("anon-consistent: job %s failed: %s", record.id, message)
         job.body = None  # a finished job keeps its answer, not its instance list
         record.content = content
         if state == "Success":
