@@ -11,6 +11,10 @@ strictest Type wins (1, 1C, 2, 2C, 3), so a choice based on it is valid
 whichever of those modules the instance carries; ties go to the module with the
 strongest usage (M, C, U). The usage returned is that module's: a Type 1
 attribute of a C or U module is only required when the module is present.
+
+None means "not recorded": the SOP Class is unknown, or the data has no such
+attribute in that IOD. The upstream data misses a few attributes that the
+Standard does have (see "produced" in the JSON), so None is not proof of absence.
 """
 
 from __future__ import annotations
@@ -140,8 +144,8 @@ def attribute_requirement(sop_class_uid: str, tag: int) -> Requirement | None:
 def attribute_type(sop_class_uid: str, tag: int) -> str | None:
     """The Type ("1", "1C", "2", "2C" or "3") of top-level ``tag`` in the IOD of ``sop_class_uid``.
 
-    None when the SOP Class is unknown (see ``is_known_sop_class``) or the IOD does not contain ``tag``
-    at the top level (only tags listed in Table E.1-1 are recorded).
+    None when the SOP Class is unknown (see ``is_known_sop_class``) or the data records no ``tag`` at the
+    top level of its IOD (only tags listed in Table E.1-1 are recorded at all).
     """
     requirement = attribute_requirement(sop_class_uid, tag)
     return None if requirement is None else requirement.type
