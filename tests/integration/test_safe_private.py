@@ -50,8 +50,8 @@ def vendor_mr(implicit: bool = False) -> Dataset:
     mr.add_new(0x00290010, "LO", "SIEMENS CSA HEADER")
     csa = b"SV10\x04\x03\x02\x01" + PATIENT_NAME.encode() + b"\x00" + PATIENT_ID.encode() + b"\x00"
     mr.add_new(0x00291010, "OB", csa)
-    mr.add_new(0x00110010, "LO", "GEMS_PATI_01")
-    mr.add_new(0x00111010, "PN", PATIENT_NAME)
+    mr.add_new(0x00090011, "LO", "GEMS_IDEN_01")
+    mr.add_new(0x00091117, "LT", f"{PATIENT_NAME} DWI")  # GE's private copy of the series description
     if implicit:
         mr.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
     return mr
