@@ -145,8 +145,10 @@ def _remap_uid(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, sc
     if not values:
         return
     session, options = context.session, context.plan.options
-    # Pinned values (Keep/Replace) win over everything, class UIDs included.
-    kept_as_is = tag in options.keep or (keeps_uid_attribute(tag) and tag not in options.replace)
+    # Pinned values (Keep/Replace) win over everything, class UIDs included. A
+    # kept private UI is not pinned: it follows the mapping, as with KeepPrivateTags.
+    kept = tag in options.keep and not tag.is_private
+    kept_as_is = kept or (keeps_uid_attribute(tag) and tag not in options.replace)
     new = []
     for value in values:
         pinned = session.pinned(value)

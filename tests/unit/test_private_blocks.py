@@ -200,6 +200,15 @@ def test_keep_of_a_private_tag_keeps_its_creator(mr: Dataset) -> None:
     assert out[0x00190010].value == "SIEMENS MR HEADER"
 
 
+def test_a_private_attribute_kept_by_keep_is_handled_like_any_kept_private_value(mr: Dataset) -> None:
+    # Not pinned as a kept standard UI would be: its UID follows the mapping, as with KeepPrivateTags.
+    reserve(mr, 0x0099, 0x10, "ACME", {0x02: ("UI", mr.SeriesInstanceUID), 0x03: ("LO", "20230101")})
+    mr.StudyDate = "20230101"
+    out = anonymized(mr, {"Keep": ["0099,1002", "0099,1003"], "ShiftDates": True})
+    assert out[0x00991002].value == out.SeriesInstanceUID != mr.SeriesInstanceUID
+    assert out[0x00991003].value == out.StudyDate != "20230101"
+
+
 def test_keep_by_creator_is_independent_of_the_block(mr: Dataset) -> None:
     reserve(mr, 0x0019, 0x10, "ACME", {0x0C: ("IS", "1")})
     reserve(mr, 0x0019, 0x13, "SIEMENS MR HEADER", {0x0C: ("IS", "1000"), 0x0E: ("FD", [0.0, 0.0, 1.0])})
