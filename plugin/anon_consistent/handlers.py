@@ -20,6 +20,7 @@ from .dates import shift_da, shift_dt
 from .errors import ElementError, element_name
 from .integrity import check_last_element
 from .plan import Action, ElementPlan, Scope
+from .private_blocks import PrivateBlocks
 from .private_text import MAX_SCANNED_PRIVATE_TEXT, SCANNED_TEXT_VRS, scrub_private_text
 from .session import MappingSession
 from .uid_policy import is_registry_uid, keeps_uid_attribute
@@ -70,11 +71,16 @@ def walk(dataset: Dataset, context: WalkContext, scope: Scope = Scope.NORMAL) ->
     """
     elements = dataset._dict
     plan = context.plan
+    private: PrivateBlocks | None = None
     for tag in list(elements):
         element = elements.get(tag)
         if element is None:
             continue  # removed with its overlay group
         action, vr = plan.resolve(tag, element.VR, scope)
+        if action is Action.SELECT_PRIVATE:
+            if private is None:  # read before any private element is touched
+                private = plan.private_selection.blocks(dataset)  # type: ignore[union-attr]
+            action = plan.select_private(tag, vr, private)
         if action is not Action.KEEP:
             try:
                 _HANDLERS[action](dataset, tag, vr, context, scope)
@@ -82,6 +88,8 @@ def walk(dataset: Dataset, context: WalkContext, scope: Scope = Scope.NORMAL) ->
                 raise error.inside(element_name(tag)) from error.__cause__
             except Exception as error:  # pydicom raises many types on malformed values
                 raise ElementError(element_name(tag), value_problem(element.VR, vr, error)) from error
+    if private is not None:
+        private.drop_unused_creators(dataset)
 
 
 def value_problem(read_vr: str | None, vr: str, error: Exception) -> str:
@@ -137,8 +145,10 @@ def _remap_uid(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, sc
     if not values:
         return
     session, options = context.session, context.plan.options
-    # Pinned values (Keep/Replace) win over everything, class UIDs included.
-    kept_as_is = tag in options.keep or (keeps_uid_attribute(tag) and tag not in options.replace)
+    # Pinned values (Keep/Replace) win over everything, class UIDs included. A
+    # kept private UI is not pinned: it follows the mapping, as with KeepPrivateTags.
+    kept = tag in options.keep and not tag.is_private
+    kept_as_is = kept or (keeps_uid_attribute(tag) and tag not in options.replace)
     new = []
     for value in values:
         pinned = session.pinned(value)
@@ -188,14 +198,39 @@ def _recurse_concept(dataset: Dataset, tag: BaseTag, vr: str, context: WalkConte
     _walk_items(dataset, tag, context, Scope.CONCEPT)
 
 
+def _un_as_sequence(dataset: Dataset, tag: BaseTag) -> bool:
+    """Turn a raw UN element whose value is a sequence (private, defined length) into one; False if it is none.
+
+    Its items are implicit VR little endian, as PS3.5 6.2.2 encodes a UN
+    sequence in an explicit VR file too.
+    """
+    element = dataset._dict[tag]
+    raw = element.value
+    if not (isinstance(element, RawDataElement) and isinstance(raw, bytes) and raw.startswith(_ITEM_TAG_LITTLE_ENDIAN)):
+        return False
+    dataset._dict[tag] = element._replace(VR="SQ", is_implicit_VR=True)
+    return True
+
+
+def _recurse_private(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    """A private sequence not known safe: each nested attribute is judged on its own (PS3.15 E.3.10).
+
+    It goes if nothing is left in it, or if, read as UN, it is no sequence.
+    """
+    if vr == "UN" and not _un_as_sequence(dataset, tag):
+        del dataset._dict[tag]
+        return
+    _walk_items(dataset, tag, context, scope)
+    if not any(len(item) for item in dataset[tag].value or ()):
+        del dataset._dict[tag]
+
+
 def _scan_private(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
     """Kept private elements: walk sequences hidden as UN, remap UIDs and shift dates in text values."""
     element = dataset._dict[tag]
     raw = element.value
     if vr == "UN" and isinstance(element, RawDataElement) and isinstance(raw, bytes):
-        if raw.startswith(_ITEM_TAG_LITTLE_ENDIAN):
-            # A private sequence read as UN (implicit VR, defined length): parse and walk it.
-            dataset._dict[tag] = element._replace(VR="SQ")
+        if _un_as_sequence(dataset, tag):
             _walk_items(dataset, tag, context, scope)
             return
     elif vr not in SCANNED_TEXT_VRS:
@@ -231,4 +266,5 @@ _HANDLERS: dict[Action, Handler] = {
     Action.RECURSE_CLEANED: _recurse_cleaned,
     Action.RECURSE_CONCEPT: _recurse_concept,
     Action.SCAN_PRIVATE: _scan_private,
+    Action.RECURSE_PRIVATE: _recurse_private,
 }

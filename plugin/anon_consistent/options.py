@@ -14,6 +14,7 @@ from functools import cached_property
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.tag import BaseTag, Tag
 
+from .private_blocks import PRIVATE_ATTRIBUTE_EXAMPLE, PrivateAttribute, parse_private_attribute
 from .request_body import BodyRefused, check_body
 from .vr import dictionary_vm, dictionary_vr
 from .vr_values import supported, value_problem
@@ -47,7 +48,10 @@ _BOOLEAN_OPTIONS = {
     "Permissive": "permissive",
     "CleanStructuredContent": "clean_structured_content",
 }
-_KNOWN_OPTIONS = frozenset(_BOOLEAN_OPTIONS) | {"Replace", "Keep", "Remove", "Project", "Priority", "Synchronous"}
+_OTHER_OPTIONS = {"Replace", "Keep", "Remove", "Project", "Priority", "Synchronous", "Options"}
+_KNOWN_OPTIONS = frozenset(_BOOLEAN_OPTIONS) | _OTHER_OPTIONS
+# A private element named without its block needs its creator.
+_BLOCKLESS_PRIVATE = re.compile(r"\(?\s*[0-9A-Fa-f]{4}\s*,\s*[xX]{2}[0-9A-Fa-f]{2}\s*\)?")
 _UNSUPPORTED_OPTIONS = {
     "DicomVersion": "this plugin always applies its own PS3.15 table (see GET /anon-consistent)",
     "PrivateCreator": "private attributes cannot be replaced; use KeepPrivateTags",
@@ -72,6 +76,9 @@ class AnonymizationOptions:
     asynchronous: bool = False
     permissive: bool = False
     clean_structured_content: bool = False
+    retain_safe_private: bool = False
+    # "Keep" entries {"Creator": ..., "Element": "gggg,xxee"}: in whatever block the creator reserved.
+    keep_private: frozenset[PrivateAttribute] = frozenset()
     priority: int = 0
     project: str = DEFAULT_PROJECT
 
@@ -83,14 +90,17 @@ class AnonymizationOptions:
     def describe(self) -> str:
         """Short, non-identifying summary recorded in DeidentificationMethod."""
         parts = []
-        if self.keep:
-            parts.append("Keep " + " ".join(sorted(_name(t) for t in self.keep)))
+        if self.keep or self.keep_private:
+            kept = sorted(_name(t) for t in self.keep) + sorted(str(a) for a in self.keep_private)
+            parts.append("Keep " + " ".join(kept))
         if self.replace:
             parts.append("Replace " + " ".join(sorted(_name(t) for t in self.replace)))
         if self.remove:
             parts.append("Remove " + " ".join(sorted(_name(t) for t in self.remove)))
         if self.keep_private_tags:
             parts.append("KeepPrivateTags")
+        if self.retain_safe_private:
+            parts.append("RetainSafePrivate")
         if self.shift_dates:
             parts.append("ShiftDates")
         if self.clean_structured_content:
@@ -141,8 +151,19 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
                 raise OptionsError(f'"{option}" must be true or false')
             flags[attribute] = document[option]
 
+    if "Options" in document:
+        # Stand-in until the "Options" list of the core branch: RetainSafePrivate only.
+        named = document["Options"]
+        if not isinstance(named, list) or not all(isinstance(name, str) for name in named):
+            raise OptionsError('"Options" must be a list of option names')
+        unknown_names = sorted(set(named) - {"RetainSafePrivate"})
+        if unknown_names:
+            raise OptionsError(f'Unknown option name(s) in "Options": {", ".join(unknown_names)}')
+        flags["retain_safe_private"] = "RetainSafePrivate" in named
+
     replace = _parse_replace(document.get("Replace", {}))
-    keep = frozenset(_parse_tag_list(document.get("Keep", []), "Keep"))
+    keep_tags, keep_private = _parse_keep(document.get("Keep", []))
+    keep = frozenset(keep_tags)
     remove = frozenset(_parse_tag_list(document.get("Remove", []), "Remove"))
     if "Synchronous" in document:
         synchronous = document["Synchronous"]
@@ -169,13 +190,43 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
         forced = sorted(_name(t) for t in (keep | set(replace)) & FORCE_REQUIRED)
         if forced:
             raise OptionsError(f'Keeping or replacing {", ".join(forced)} requires "Force": true')
-    return AnonymizationOptions(replace=replace, keep=keep, remove=remove, project=project, priority=priority, **flags)
+    return AnonymizationOptions(
+        replace=replace,
+        keep=keep,
+        keep_private=keep_private,
+        remove=remove,
+        project=project,
+        priority=priority,
+        **flags,
+    )
 
 
 def _parse_tag_list(value: object, option: str) -> list[BaseTag]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise OptionsError(f'"{option}" must be a list of tag names')
     return [_option_tag(item, option) for item in value]
+
+
+def _parse_keep(value: object) -> tuple[list[BaseTag], frozenset[PrivateAttribute]]:
+    """Tag names, and private attributes given as {"Creator": ..., "Element": "gggg,xxee"}."""
+    if not isinstance(value, list) or not all(isinstance(item, (str, dict)) for item in value):
+        raise OptionsError(f'"Keep" must be a list of tag names or private attributes like {PRIVATE_ATTRIBUTE_EXAMPLE}')
+    tags: list[BaseTag] = []
+    private: set[PrivateAttribute] = set()
+    for item in value:
+        if isinstance(item, dict):
+            try:
+                private.add(parse_private_attribute(item))
+            except ValueError as error:
+                raise OptionsError(f'"Keep": {error}') from None
+        elif _BLOCKLESS_PRIVATE.fullmatch(item.strip()):
+            raise OptionsError(
+                f'"Keep": {_show(item)} does not say which Private Creator reserved its block: '
+                f'use {{"Creator": "...", "Element": {_show(item.strip())}}}'
+            )
+        else:
+            tags.append(_option_tag(item, "Keep"))
+    return tags, frozenset(private)
 
 
 def _option_tag(text: str, option: str) -> BaseTag:

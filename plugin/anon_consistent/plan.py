@@ -12,7 +12,9 @@ from enum import Enum, IntEnum
 from pydicom.tag import BaseTag, Tag
 
 from .options import AnonymizationOptions
+from .private_blocks import PrivateBlocks, PrivateFate, PrivateSelection
 from .profile import ConfidentialityProfile, ProfileRow
+from .profile.safe_private import SafePrivateTable, load_safe_private
 from .vr import element_vr
 
 DATE_VRS = frozenset({"DA", "DT"})
@@ -31,6 +33,10 @@ class Action(Enum):
     REPLACE = "replace"
     SCAN_PRIVATE = "scan-private"
     REMOVE_OVERLAY = "remove-overlay"
+    # Private element of a call that keeps some private attributes: judged per
+    # dataset by its creator block (see select_private), never handled as such.
+    SELECT_PRIVATE = "select-private"
+    RECURSE_PRIVATE = "recurse-private"
 
 
 class Scope(IntEnum):
@@ -125,9 +131,17 @@ _TYPE_2_IN_ITEMS = frozenset({Tag("ReferencedStudySequence")})
 class ElementPlan:
     """Maps (tag, VR, scope) to an action for one call."""
 
-    def __init__(self, profile: ConfidentialityProfile, options: AnonymizationOptions) -> None:
+    def __init__(
+        self,
+        profile: ConfidentialityProfile,
+        options: AnonymizationOptions,
+        safe_private: SafePrivateTable | None = None,
+    ) -> None:
         self.profile = profile
         self.options = options
+        self.private_selection = PrivateSelection.for_call(
+            options.retain_safe_private, options.keep, options.keep_private, safe_private or load_safe_private()
+        )
         self._cache: dict[tuple[int, str, Scope], Action] = {}
         self._resolved: dict[tuple[int, str | None, Scope], tuple[Action, str]] = {}
 
@@ -164,10 +178,10 @@ class ElementPlan:
             return Action.REMOVE
         if tag in options.replace:
             return Action.REMAP_UID if vr == "UI" else Action.REPLACE
-        if tag in options.keep:
-            return _structural(vr, Action.KEEP)
         if tag.is_private:
             return self._private(tag, vr)
+        if tag in options.keep:
+            return _structural(vr, Action.KEEP)
         row = self.profile.lookup(int(tag))
         if row is None:
             return self._unlisted(tag, vr, scope)
@@ -175,7 +189,18 @@ class ElementPlan:
 
     def _private(self, tag: BaseTag, vr: str) -> Action:
         if not self.options.keep_private_tags:
-            return Action.REMOVE
+            # Kept private attributes depend on the creator blocks of each dataset.
+            return Action.REMOVE if self.private_selection is None else Action.SELECT_PRIVATE
+        return self._kept_private(tag, vr)
+
+    def select_private(self, tag: BaseTag, vr: str, blocks: PrivateBlocks) -> Action:
+        """The action for a SELECT_PRIVATE element, given the creator blocks of its dataset."""
+        fate = blocks.fate(tag, vr)
+        if fate is PrivateFate.KEEP_VALUE:
+            return self._kept_private(tag, vr)
+        return _PRIVATE_FATES[fate]
+
+    def _kept_private(self, tag: BaseTag, vr: str) -> Action:
         if tag.is_private_creator:
             return Action.KEEP
         if vr in ("UI", "SQ"):
@@ -229,6 +254,13 @@ class ElementPlan:
         if action in (Action.DUMMY, Action.KEEP) and vr == "UI":
             return Action.REMAP_UID
         return action
+
+
+_PRIVATE_FATES = {
+    PrivateFate.REMOVE: Action.REMOVE,
+    PrivateFate.KEEP_AS_IS: Action.KEEP,
+    PrivateFate.WALK_SEQUENCE: Action.RECURSE_PRIVATE,
+}
 
 
 def _structural(vr: str, otherwise: Action) -> Action:

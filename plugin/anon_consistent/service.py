@@ -21,6 +21,7 @@ from .options import AnonymizationOptions
 from .pipeline import Stopped, run_pipeline
 from .plan import ElementPlan
 from .profile import ConfidentialityProfile
+from .profile.safe_private import SafePrivateTable, load_safe_private
 from .pseudonyms import PatientKeyFactory
 from .rewriter import InstanceRewriteError, pin_uid_overrides, rewrite_instance
 from .session import MappingSession, PinConflictError
@@ -122,6 +123,8 @@ class Anonymizer:
     uid_factory: UidFactory
     patient_keys: PatientKeyFactory
     locks: InstanceLocks = field(default_factory=InstanceLocks)
+    # Table E.3.10-1, extended with the site's "SafePrivateTags".
+    safe_private: SafePrivateTable = field(default_factory=load_safe_private)
 
     def list_instances(self, level: Level, resource_id: str) -> list[str]:
         return self.gateway.instances_of(level, resource_id)
@@ -156,7 +159,7 @@ class Anonymizer:
         gateway: OrthancGateway,
         on_stored: Callable[[int], None],
     ) -> AnonymizationResult:
-        plan = ElementPlan(self.profile, options)
+        plan = ElementPlan(self.profile, options, self.safe_private)
         session = MappingSession(self.store, options.project, self.uid_factory, self.patient_keys)
         result = AnonymizationResult(level=level, total=len(instance_ids))
         sources = frozenset(instance_ids)

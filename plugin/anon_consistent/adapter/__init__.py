@@ -57,6 +57,7 @@ def register(orthanc: Any) -> Routes | None:
         profile=load_basic_profile(),
         uid_factory=uid_factory,
         patient_keys=patient_keys,
+        safe_private=config.safe_private(),
     )
     jobs = JobQueue(config.max_concurrent_jobs, JobStore(store))
     routes = Routes(anonymizer=anonymizer, gateway=gateway, store=store, jobs=jobs, config=config)

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..private_blocks import PRIVATE_ATTRIBUTE_EXAMPLE, PrivateAttribute, parse_private_attribute
+from ..profile.safe_private import SafePrivateAttribute, SafePrivateTable, load_safe_private
 from ..pseudonyms import HmacPatientKeys, PatientKeyFactory, RandomPatientKeys
 from ..uids import HmacUidFactory, RandomUidFactory, UidFactory, validate_uid_root
 
@@ -13,6 +15,7 @@ SECTION = "AnonConsistent"
 # Orthanc's own default for "HttpThreadsCount".
 DEFAULT_HTTP_THREADS = 50
 MAPPING_FILE_NAME = "anon-consistent-mapping.sqlite"
+SITE_LIST = f'site list ("{SECTION}.SafePrivateTags")'
 _KNOWN = {
     "UidRoot",
     "UidStrategy",
@@ -21,6 +24,7 @@ _KNOWN = {
     "AllowMappingExport",
     "MaxConcurrentJobs",
     "LoopbackHttp",
+    "SafePrivateTags",
 }
 
 
@@ -38,6 +42,8 @@ class PluginConfig:
     max_concurrent_jobs: int
     loopback_port: int | None
     http_threads: int = DEFAULT_HTTP_THREADS
+    # The site's additions to Table E.3.10-1 for Retain Safe Private.
+    safe_private_tags: tuple[PrivateAttribute, ...] = ()
 
     def factories(self) -> tuple[UidFactory, PatientKeyFactory]:
         """New UIDs and patient keys for the configured strategy."""
@@ -45,6 +51,11 @@ class PluginConfig:
             keyed = HmacUidFactory(self.secret or "")
             return keyed, HmacPatientKeys(keyed)
         return RandomUidFactory(self.uid_root), RandomPatientKeys()
+
+    def safe_private(self) -> SafePrivateTable:
+        """Table E.3.10-1 extended with the site's list."""
+        site = (SafePrivateAttribute(a.creator, a.group, a.low_byte, "", "", SITE_LIST) for a in self.safe_private_tags)
+        return load_safe_private().extended(site)
 
 
 def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> PluginConfig:
@@ -110,7 +121,25 @@ def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> P
         max_concurrent_jobs=jobs,
         loopback_port=int(port) if use_loopback and isinstance(port, int) else None,
         http_threads=http_threads,
+        safe_private_tags=_parse_safe_private_tags(section.get("SafePrivateTags", [])),
     )
+
+
+def _parse_safe_private_tags(value: object) -> tuple[PrivateAttribute, ...]:
+    """The site's safe private attributes, each {"Creator": ..., "Element": "gggg,xxee"}."""
+    option = f'"{SECTION}.SafePrivateTags"'
+    if not isinstance(value, list):
+        raise ConfigError(f"{option} must be a list of private attributes such as {PRIVATE_ATTRIBUTE_EXAMPLE}")
+    attributes: list[PrivateAttribute] = []
+    for index, entry in enumerate(value):
+        try:
+            attribute = parse_private_attribute(entry)
+        except ValueError as error:
+            raise ConfigError(f"{option}[{index}]: {error}") from None
+        if attribute in attributes:
+            raise ConfigError(f"{option}[{index}]: {attribute} is listed twice")
+        attributes.append(attribute)
+    return tuple(attributes)
 
 
 def _sdk_releases_gil(orthanc_config: dict[str, object]) -> bool:

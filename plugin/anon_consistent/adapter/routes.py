@@ -51,6 +51,7 @@ class Routes:
             "UidStrategy": self.config.uid_strategy,
             "UidRoot": self.config.uid_root,
             "AllowMappingExport": self.config.allow_mapping_export,
+            "SafePrivateTags": [attribute.as_json() for attribute in self.config.safe_private_tags],
         }
 
     def anonymize(self, request: Request) -> dict[str, object]:

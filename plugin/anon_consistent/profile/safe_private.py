@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -71,6 +72,12 @@ class SafePrivateTable:
     def has_creator(self, creator: str) -> bool:
         """Whether the table lists any attribute under ``creator``."""
         return normalize_creator(creator) in self._creators  # type: ignore[attr-defined]
+
+    def extended(self, rows: Iterable[SafePrivateAttribute]) -> SafePrivateTable:
+        """This table plus ``rows`` (a site's list); a row the table already has is not added twice."""
+        index = self._index  # type: ignore[attr-defined]
+        added = tuple(row for row in rows if (row.creator, row.group, row.low_byte) not in index)
+        return SafePrivateTable(edition=self.edition, rows=self.rows + added) if added else self
 
 
 def parse_safe_private(document: dict[str, object]) -> SafePrivateTable:
