@@ -153,6 +153,11 @@ def test_institution_and_station_names_are_phrases(text: str, expected: str) -> 
     assert clean(text) == expected
 
 
+def test_what_a_removal_brings_together_is_removed_too() -> None:
+    assert clean("GENERAL 12345 HOSPITAL T1") == "T1"
+    assert clean("2023 DOE 01 05 T1") == "T1"
+
+
 def test_institution_address_lines_are_phrases() -> None:
     ids = InstanceIdentifiers(phrases=("1 Main Street\r\nSpringfield, IL",))
     assert clean_descriptor("Springfield main campus", ids) == "main campus"
