@@ -163,7 +163,11 @@ class InstanceIdentifiers:
 
 
 def identifiers_of(dataset: Dataset) -> InstanceIdentifiers:
-    """The instance's own identifying values, read at its top level (and in ``NESTED_KEYWORDS``)."""
+    """The instance's own identifying values, read at its top level (and in ``NESTED_KEYWORDS``).
+
+    Call it on the source dataset, before anything is rewritten: the values
+    to remove are the original ones. Private elements are not read.
+    """
     present = dataset.keys()
 
     def values(vr: str) -> list[str]:
