@@ -14,6 +14,17 @@ from functools import cached_property
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.tag import BaseTag, Tag
 
+from .ps315_options import (
+    ALIASES,
+    CLEAN_STRUCTURED_CONTENT,
+    FULL_DATES,
+    MODIFIED_DATES,
+    OPTIONS_BY_NAME,
+    PROFILE_OPTIONS,
+    RETAIN_SAFE_PRIVATE,
+    RETAIN_UIDS,
+    parse_profile_options,
+)
 from .request_body import BodyRefused, check_body
 from .vr import dictionary_vm, dictionary_vr
 from .vr_values import supported, value_problem
@@ -40,14 +51,17 @@ _BOOLEAN_OPTIONS = {
     "KeepPrivateTags": "keep_private_tags",
     "Force": "force",
     "KeepSource": "keep_source",
-    "ShiftDates": "shift_dates",
     "Asynchronous": "asynchronous",
     # Orthanc's "Permissive" lets a job go on after a failed instance; this
     # plugin always does (and reports the failure), so true and false agree.
     "Permissive": "permissive",
-    "CleanStructuredContent": "clean_structured_content",
 }
-_KNOWN_OPTIONS = frozenset(_BOOLEAN_OPTIONS) | {"Replace", "Keep", "Remove", "Project", "Priority", "Synchronous"}
+_KNOWN_OPTIONS = (
+    frozenset(_BOOLEAN_OPTIONS)
+    | frozenset(ALIASES)
+    | {"Options", "Replace", "Keep", "Remove", "Project", "Priority", "Synchronous"}
+)
+PATIENT_ID_TAG = Tag("PatientID")
 _UNSUPPORTED_OPTIONS = {
     "DicomVersion": "this plugin always applies its own PS3.15 table (see GET /anon-consistent)",
     "PrivateCreator": "private attributes cannot be replaced; use KeepPrivateTags",
@@ -68,34 +82,58 @@ class AnonymizationOptions:
     keep_private_tags: bool = False
     force: bool = False
     keep_source: bool = True
-    shift_dates: bool = False
     asynchronous: bool = False
     permissive: bool = False
-    clean_structured_content: bool = False
     priority: int = 0
     project: str = DEFAULT_PROJECT
+    # The PS3.15 options requested (names of ps315_options.OPTION_NAMES).
+    profile_options: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        unknown = self.profile_options - OPTIONS_BY_NAME.keys()
+        if unknown:
+            raise ValueError(f"unknown PS3.15 option(s): {', '.join(sorted(unknown))}")
 
     @cached_property
     def uid_overrides(self) -> frozenset[BaseTag]:
         """UI attributes whose values the caller pins (kept or replaced)."""
         return frozenset(t for t in (*self.replace, *self.keep) if _vr(t) == "UI")
 
-    def describe(self) -> str:
-        """Short, non-identifying summary recorded in DeidentificationMethod."""
-        parts = []
-        if self.keep:
-            parts.append("Keep " + " ".join(sorted(_name(t) for t in self.keep)))
-        if self.replace:
-            parts.append("Replace " + " ".join(sorted(_name(t) for t in self.replace)))
-        if self.remove:
-            parts.append("Remove " + " ".join(sorted(_name(t) for t in self.remove)))
+    @property
+    def shift_dates(self) -> bool:
+        """Retain Longitudinal Temporal Information with Modified Dates (alias ``ShiftDates``)."""
+        return MODIFIED_DATES in self.profile_options
+
+    @property
+    def full_dates(self) -> bool:
+        """Retain Longitudinal Temporal Information with Full Dates."""
+        return FULL_DATES in self.profile_options
+
+    @property
+    def clean_structured_content(self) -> bool:
+        return CLEAN_STRUCTURED_CONTENT in self.profile_options
+
+    @property
+    def retain_safe_private(self) -> bool:
+        return RETAIN_SAFE_PRIVATE in self.profile_options
+
+    @property
+    def retain_uids(self) -> bool:
+        return RETAIN_UIDS in self.profile_options
+
+    def describe(self) -> list[str]:
+        """What the call did beyond the Basic Profile, as DeidentificationMethod values (LO: 64 characters each).
+
+        One value per PS3.15 option (its CID 7050 meaning), then Keep, Replace
+        and Remove, split over as many values as their tag names need. Tag
+        names only, never a value.
+        """
+        values = [option.meaning for option in PROFILE_OPTIONS if option.name in self.profile_options]
+        for label, tags in (("Keep", self.keep), ("Replace", self.replace), ("Remove", self.remove)):
+            values += _chunks(label, sorted(tags))
         if self.keep_private_tags:
-            parts.append("KeepPrivateTags")
-        if self.shift_dates:
-            parts.append("ShiftDates")
-        if self.clean_structured_content:
-            parts.append("CleanStructuredContent")
-        return "; ".join(parts)
+            values.append("KeepPrivateTags: every private attribute kept")
+        return values
 
 
 def parse_tag(text: str) -> BaseTag:
@@ -141,6 +179,10 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
                 raise OptionsError(f'"{option}" must be true or false')
             flags[attribute] = document[option]
 
+    try:
+        profile_options = parse_profile_options(document)
+    except ValueError as error:
+        raise OptionsError(str(error)) from None
     replace = _parse_replace(document.get("Replace", {}))
     keep = frozenset(_parse_tag_list(document.get("Keep", []), "Keep"))
     remove = frozenset(_parse_tag_list(document.get("Remove", []), "Remove"))
@@ -169,7 +211,42 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
         forced = sorted(_name(t) for t in (keep | set(replace)) & FORCE_REQUIRED)
         if forced:
             raise OptionsError(f'Keeping or replacing {", ".join(forced)} requires "Force": true')
-    return AnonymizationOptions(replace=replace, keep=keep, remove=remove, project=project, priority=priority, **flags)
+    if RETAIN_UIDS in profile_options and PATIENT_ID_TAG in keep:
+        # Orthanc identifies an instance by PatientID and its three UIDs: all
+        # four kept, the result would be the source itself.
+        raise OptionsError(
+            '"RetainUIDs" with "Keep": ["PatientID"] would give each result the Orthanc ID of its source: '
+            "keep the UIDs or the PatientID, not both"
+        )
+    return AnonymizationOptions(
+        replace=replace,
+        keep=keep,
+        remove=remove,
+        project=project,
+        priority=priority,
+        profile_options=profile_options,
+        **flags,
+    )
+
+
+def _chunks(label: str, tags: list[BaseTag], limit: int = 64) -> list[str]:
+    """``"Label: A B C"`` values of at most ``limit`` characters, tag names never cut.
+
+    A keyword too long to fit beside the label is written as its number.
+    """
+    values: list[str] = []
+    current = ""
+    for tag in tags:
+        word = _name(tag)
+        if len(label) + 2 + len(word) > limit:
+            word = f"{tag.group:04X},{tag.element:04X}"
+        candidate = f"{current} {word}" if current else f"{label}: {word}"
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            values.append(current)
+            current = f"{label}: {word}"
+    return [*values, current] if current else values
 
 
 def _parse_tag_list(value: object, option: str) -> list[BaseTag]:
