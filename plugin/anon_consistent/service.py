@@ -157,7 +157,9 @@ class Anonymizer:
         on_stored: Callable[[int], None],
     ) -> AnonymizationResult:
         plan = ElementPlan(self.profile, options)
-        session = MappingSession(self.store, options.project, self.uid_factory, self.patient_keys)
+        session = MappingSession(
+            self.store, options.project, self.uid_factory, self.patient_keys, retain_uids=options.retain_uids
+        )
         result = AnonymizationResult(level=level, total=len(instance_ids))
         sources = frozenset(instance_ids)
         total = len(instance_ids)
