@@ -17,7 +17,8 @@ from typing import Protocol
 from .call_locks import InstanceLocks, LockWaitCancelled
 from .errors import describe_unexpected
 from .mapping_store import MappingStore
-from .options import AnonymizationOptions
+from .options import FORCE_REQUIRED, AnonymizationOptions
+from .orthanc_ids import instance_id_of
 from .pipeline import Stopped, run_pipeline
 from .plan import ElementPlan
 from .profile import ConfidentialityProfile
@@ -193,7 +194,7 @@ class Anonymizer:
             outcomes = run_pipeline(
                 pending,
                 read=gateway.read_instance,
-                transform=lambda data: rewrite_instance(data, plan, session),
+                transform=lambda data: self._rewrite(data, plan, session, sources),
                 store=store,
                 should_continue=keep_going,
             )
@@ -234,6 +235,19 @@ class Anonymizer:
                 failures[instance_id] = _describe(error)
                 log.error("anon-consistent: instance %s failed: %s", instance_id, failures[instance_id])
         return failures
+
+    @staticmethod
+    def _rewrite(data: bytes, plan: ElementPlan, session: MappingSession, sources: frozenset[str]) -> bytes:
+        rewritten = rewrite_instance(data, plan, session)
+        options = plan.options
+        # With its UIDs kept, a result can have its source's Orthanc ID: storing
+        # it would be refused or, with "OverwriteInstances", replace the source.
+        if (options.retain_uids or options.uid_overrides & FORCE_REQUIRED) and instance_id_of(rewritten) in sources:
+            raise StoreError(
+                "the anonymized instance would be its own source in Orthanc (same PatientID, Study, Series and "
+                "SOP Instance UIDs): give it another PatientID"
+            )
+        return rewritten
 
     def _store(self, gateway: OrthancGateway, data: bytes, sources: frozenset[str]) -> StoredInstance:
         stored = gateway.store_instance(data)
