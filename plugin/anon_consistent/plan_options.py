@@ -118,9 +118,10 @@ def listed_action(
         cleaned = _cleaned(row, vr, columns)
         if cleaned is not None:
             return cleaned
-    if scope is Scope.GRAPHIC and vr in CLEANABLE_VRS:
+    basic = basic_action(row.basic, vr)
+    if scope is Scope.GRAPHIC and vr in CLEANABLE_VRS and basic is not Action.KEEP:
         return CLEAN  # text of a graphic annotation (UnformattedTextValue...)
-    return basic_action(row.basic, vr)
+    return basic
 
 
 def _cleaned(row: ProfileRow, vr: str, columns: tuple[str, ...]) -> Action | TypeChoice | None:

@@ -50,7 +50,8 @@ def test_the_ten_options_are_named_as_the_standard_names_them() -> None:
 def test_pydicom_agrees_with_the_cid_7050_meanings() -> None:
     from pydicom.sr._concepts_dict import concepts
 
-    meanings = {code: meaning for entry in concepts["DCM"].values() for code, (meaning, _) in entry.items()}
+    dcm: dict[str, dict[str, tuple[str, list[int]]]] = concepts["DCM"]  # type: ignore[assignment]
+    meanings = {code: meaning for entry in dcm.values() for code, (meaning, _) in entry.items()}
     for option in PROFILE_OPTIONS:
         assert meanings[option.code] == option.meaning
 
@@ -103,7 +104,7 @@ def test_unknown_option_lists_every_valid_name() -> None:
 
 
 def test_options_cannot_hold_unknown_names() -> None:
-    with pytest.raises(ValueError, match="unknown PS3.15 option"):
+    with pytest.raises(ValueError, match=r"unknown PS3\.15 option"):
         AnonymizationOptions(profile_options=frozenset({"Nope"}))
 
 
