@@ -10,11 +10,11 @@ import datetime as dt
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import generate_uid
+from pydicom.uid import UID, generate_uid
 
 from tests.dicom_data import read
 
-PET_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.128"
+PET_IMAGE_STORAGE = UID("1.2.840.10008.5.1.4.1.1.128")
 F18_HALF_LIFE = 6586.2  # seconds
 
 PATIENT_NAME = "Doe^Jane^Q"
