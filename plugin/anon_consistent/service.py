@@ -29,6 +29,9 @@ from .uids import UidFactory
 
 log = logging.getLogger(__name__)
 
+# Orthanc identifies an instance by its PatientID and three UIDs.
+OVERWRITES_SOURCE = "the anonymized instance would overwrite its source: every identifier was kept"
+
 
 class Level(Enum):
     PATIENT = ("patients", "Patient", "ParentPatient")
@@ -243,10 +246,7 @@ class Anonymizer:
         # With its UIDs kept, a result can have its source's Orthanc ID: storing
         # it would be refused or, with "OverwriteInstances", replace the source.
         if (options.retain_uids or options.uid_overrides & FORCE_REQUIRED) and instance_id_of(rewritten) in sources:
-            raise StoreError(
-                "the anonymized instance would be its own source in Orthanc (same PatientID, Study, Series and "
-                "SOP Instance UIDs): give it another PatientID"
-            )
+            raise StoreError(OVERWRITES_SOURCE)
         return rewritten
 
     def _store(self, gateway: OrthancGateway, data: bytes, sources: frozenset[str]) -> StoredInstance:
@@ -256,7 +256,7 @@ class Anonymizer:
         # Orthanc keeps the first copy of a SOP instance; a re-run with other
         # options must replace it ("latest call wins"), but never a source.
         if stored.id in sources:
-            raise StoreError("the anonymized instance would overwrite its source: every identifier was kept")
+            raise StoreError(OVERWRITES_SOURCE)
         if gateway.stored_md5(stored.id) == hashlib.md5(data).hexdigest():
             return stored  # an identical re-run: nothing to replace
         gateway.delete_instance(stored.id)

@@ -104,6 +104,6 @@ def test_retain_uids_never_overwrites_a_source(server: OrthancServer) -> None:
     response = server.post(f"/anon-consistent/studies/{study}", body)
     assert response.status_code == 500, response.text  # every instance failed, each with its reason
     failed = response.json()["Details"]["FailedInstances"]
-    assert len(failed) == 2 and all("its own source" in f["Error"] for f in failed)
+    assert len(failed) == 2 and all("would overwrite its source" in f["Error"] for f in failed)
     assert fingerprint(server, study) == sources
     assert all(not pydicom.dcmread(BytesIO(server.instance_bytes(i))).get("PatientIdentityRemoved") for i in sources)

@@ -109,7 +109,7 @@ def test_a_result_that_would_be_its_source_is_refused_before_it_is_stored() -> N
         anonymizer(fake).run(Level.STUDY, list(fake.sources), parse_options(body))
     assert fake.files == before  # not one source overwritten
     failed = failure.value.result.failed
-    assert len(failed) == 2 and all("its own source" in f["Error"] for f in failed)
+    assert len(failed) == 2 and all("would overwrite its source" in f["Error"] for f in failed)
 
 
 def test_with_the_pseudonym_the_retained_instances_are_stored_beside_their_sources() -> None:
