@@ -18,11 +18,13 @@ from .ps315_options import (
     ALIASES,
     CLEAN_STRUCTURED_CONTENT,
     FULL_DATES,
+    LO_LENGTH,
     MODIFIED_DATES,
     OPTIONS_BY_NAME,
     PROFILE_OPTIONS,
     RETAIN_SAFE_PRIVATE,
     RETAIN_UIDS,
+    lo_values,
     parse_profile_options,
 )
 from .request_body import BodyRefused, check_body
@@ -106,7 +108,6 @@ class AnonymizationOptions:
 
     @property
     def full_dates(self) -> bool:
-        """Retain Longitudinal Temporal Information with Full Dates."""
         return FULL_DATES in self.profile_options
 
     @property
@@ -130,7 +131,8 @@ class AnonymizationOptions:
         """
         values = [option.meaning for option in PROFILE_OPTIONS if option.name in self.profile_options]
         for label, tags in (("Keep", self.keep), ("Replace", self.replace), ("Remove", self.remove)):
-            values += _chunks(label, sorted(tags))
+            words = [_name(t) if len(label) + 2 + len(_name(t)) <= LO_LENGTH else _number(t) for t in sorted(tags)]
+            values += lo_values(label, words)
         if self.keep_private_tags:
             values.append("KeepPrivateTags: every private attribute kept")
         return values
@@ -229,26 +231,6 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
     )
 
 
-def _chunks(label: str, tags: list[BaseTag], limit: int = 64) -> list[str]:
-    """``"Label: A B C"`` values of at most ``limit`` characters, tag names never cut.
-
-    A keyword too long to fit beside the label is written as its number.
-    """
-    values: list[str] = []
-    current = ""
-    for tag in tags:
-        word = _name(tag)
-        if len(label) + 2 + len(word) > limit:
-            word = f"{tag.group:04X},{tag.element:04X}"
-        candidate = f"{current} {word}" if current else f"{label}: {word}"
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            values.append(current)
-            current = f"{label}: {word}"
-    return [*values, current] if current else values
-
-
 def _parse_tag_list(value: object, option: str) -> list[BaseTag]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise OptionsError(f'"{option}" must be a list of tag names')
@@ -303,7 +285,11 @@ def _vr(tag: BaseTag) -> str:
 
 
 def _name(tag: BaseTag) -> str:
-    return keyword_for_tag(tag) or f"{tag.group:04X},{tag.element:04X}"
+    return keyword_for_tag(tag) or _number(tag)
+
+
+def _number(tag: BaseTag) -> str:
+    return f"{tag.group:04X},{tag.element:04X}"
 
 
 def _label(tag: BaseTag) -> str:

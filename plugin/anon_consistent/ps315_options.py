@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 BASIC_PROFILE_CODE = ("113100", "Basic Application Confidentiality Profile")
+LO_LENGTH = 64  # DeidentificationMethod is LO: 64 characters a value
 
 
 @dataclass(frozen=True)
@@ -100,3 +101,17 @@ def parse_profile_options(document: Mapping[str, object]) -> frozenset[str]:
             "dates are either kept or shifted"
         )
     return frozenset(names)
+
+
+def lo_values(label: str, words: list[str]) -> list[str]:
+    """``"Label: a b c"`` values of at most LO_LENGTH characters, a word never cut (nor longer than that)."""
+    values: list[str] = []
+    current = ""
+    for word in words:
+        candidate = f"{current} {word}" if current else f"{label}: {word}"
+        if len(candidate) <= LO_LENGTH:
+            current = candidate
+        else:
+            values.append(current)
+            current = f"{label}: {word}"
+    return [*values, current] if current else values
