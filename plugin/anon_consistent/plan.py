@@ -7,6 +7,8 @@ so the per-instance cost is a dictionary lookup, not a policy evaluation.
 
 from __future__ import annotations
 
+import copy
+
 from pydicom.tag import BaseTag, Tag
 
 from .options import AnonymizationOptions
@@ -69,26 +71,33 @@ class ElementPlan:
     Type in that class's IOD.
     """
 
-    def __init__(self, profile: ConfidentialityProfile, options: AnonymizationOptions, sop_class_uid: str = "") -> None:
+    def __init__(
+        self, profile: ConfidentialityProfile, options: AnonymizationOptions, *, sop_class_uid: str = ""
+    ) -> None:
         self.profile = profile
         self.options = options
-        self.sop_class_uid = sop_class_uid.strip(" \x00")
-        self._known_sop_class = bool(self.sop_class_uid) and is_known_sop_class(self.sop_class_uid)
         self._columns = columns_of(options.profile_options)
         self.cleans_text = any(column in TEXT_CLEANING_COLUMNS for column in self._columns)
+        self._plans: dict[str, ElementPlan] = {}  # shared by the call's plans (see for_sop_class)
+        self._bind(sop_class_uid)
+
+    def _bind(self, sop_class_uid: str) -> None:
+        """Make this the plan of ``sop_class_uid``, with empty caches."""
+        self.sop_class_uid = sop_class_uid.strip(" \x00")
+        self._known_sop_class = bool(self.sop_class_uid) and is_known_sop_class(self.sop_class_uid)
         self._cache: dict[tuple[int, str, Scope], Action | TypeChoice] = {}
         self._resolved: dict[tuple[int, str | None, Scope], tuple[Action, str]] = {}
         self._by_type: dict[tuple[int, str | None, Scope, tuple[int, ...]], tuple[Action, str]] = {}
-        self._plans: dict[str, ElementPlan] = {}
 
     def for_sop_class(self, sop_class_uid: str) -> ElementPlan:
-        """The plan of this call for instances of ``sop_class_uid``."""
+        """The plan of this call for instances of ``sop_class_uid``: a copy of this one, with its own caches."""
         uid = sop_class_uid.strip(" \x00")
         if uid == self.sop_class_uid:
             return self
         plan = self._plans.get(uid)
         if plan is None:
-            plan = self._plans[uid] = ElementPlan(self.profile, self.options, uid)
+            plan = self._plans[uid] = copy.copy(self)  # whatever else the call's plan holds is shared
+            plan._bind(uid)
         return plan
 
     def resolve(self, tag: BaseTag, raw_vr: str | None, scope: Scope, path: tuple[int, ...] = ()) -> tuple[Action, str]:
