@@ -1,8 +1,11 @@
 """The per-call decision of what happens to each element, computed once per tag.
 
-A call's options and the profile table are folded into one ``ElementPlan``.
-The rewriter asks it for an ``Action`` per (tag, VR) and the answer is cached,
-so the per-instance cost is a dictionary lookup, not a policy evaluation.
+A call's options and the profile table are folded into one ``ElementPlan``
+per SOP Class. The rewriter asks it for an ``Action`` per (tag, VR, scope)
+and the answer is cached, so the per-instance cost is a dictionary lookup, not
+a policy evaluation. Where the table leaves a choice to the attribute's Type,
+the answer also depends on the sequences around the element and is cached per
+path. The rules for listed attributes are in ``plan_options``.
 """
 
 from __future__ import annotations
