@@ -113,6 +113,16 @@ def test_clean_descriptors_keeps_roi_names() -> None:
     assert [roi.ROIName for roi in run(rt_study())[-3].StructureSetROISequence] == ["", "", ""]  # Z without it
 
 
+def test_a_type_1_descriptor_cleaned_to_nothing_gets_a_dummy() -> None:
+    study = rt_study()
+    rtstruct = study[-3]
+    rtstruct.StructureSetLabel = str(rtstruct.PatientName).split("^")[0]  # only the patient's name
+    rtstruct.StructureSetDescription = rtstruct.StructureSetLabel
+    output = run(study, "CleanDescriptors")[-3]
+    assert output.StructureSetLabel == "ANONYMIZED"  # Type 1 in RTSTRUCT: never empty
+    assert output.StructureSetDescription == ""  # Type 3: empty is valid
+
+
 def with_graphic_annotation(ds: Dataset) -> Dataset:
     text = Dataset()
     text.UnformattedTextValue = "lesion 2 cm DOE JANE PID-778123"
