@@ -22,13 +22,13 @@ from anon_consistent.uids import RandomUidFactory
 class OfflineEngine:
     store: MappingStore = field(default_factory=lambda: MappingStore(":memory:"))
 
-    def session(self, project: str = "default") -> MappingSession:
-        return MappingSession(self.store, project, RandomUidFactory(), RandomPatientKeys())
+    def session(self, project: str = "default", retain_uids: bool = False) -> MappingSession:
+        return MappingSession(self.store, project, RandomUidFactory(), RandomPatientKeys(), retain_uids=retain_uids)
 
     def run_bytes(self, blobs: list[bytes], options: AnonymizationOptions | None = None) -> list[bytes]:
         options = options or AnonymizationOptions()
         plan = ElementPlan(load_basic_profile(), options)
-        session = self.session(options.project)
+        session = self.session(options.project, options.retain_uids)
         if options.uid_overrides:
             for blob in blobs:
                 pin_uid_overrides(blob, plan, session)

@@ -52,3 +52,48 @@ def leaked(outputs: Iterable[bytes], originals: Iterable[Dataset]) -> dict[str, 
         if count:
             found[needle] = count
     return found
+
+
+# Values a check looks for, grouped by the option that keeps them by definition (None: no option does).
+_TEXT_KEEPERS: dict[str | None, tuple[str, ...]] = {
+    None: ("PatientID", "OtherPatientIDs", "AccessionNumber", "PatientBirthDate"),
+    "RetainInstitutionIdentity": ("InstitutionName", "InstitutionAddress", "InstitutionalDepartmentName"),
+    "RetainDeviceIdentity": ("StationName", "DeviceSerialNumber"),
+    "RetainLongitudinalFullDates": ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate"),
+}
+_NAMES = ("PatientName", "ReferringPhysicianName", "OperatorsName")
+
+
+def values_to_protect(dataset: Dataset, options: Iterable[str] = ()) -> set[str]:
+    """The identifying values of ``dataset`` that must not survive a call with ``options``.
+
+    Every name component (3 characters or more) of the patient and the staff,
+    the patient's IDs, accession number and birth date always; UIDs unless
+    RetainUIDs; institution, device identity and the study's dates unless the
+    option that keeps them by definition was asked for.
+    """
+    requested = set(options)
+    values = set() if "RetainUIDs" in requested else uid_values(dataset)
+    for keeper, keywords in _TEXT_KEEPERS.items():
+        if keeper is None or keeper not in requested:
+            values.update(str(dataset.get(k, "") or "") for k in keywords)
+    for keyword in _NAMES:
+        name = str(dataset.get(keyword, "") or "")
+        values.update(part for part in re.split(r"[\^ ]+", name) if len(part) >= 3)
+    return {value for value in values if value}
+
+
+def surviving(outputs: Iterable[bytes], originals: Iterable[Dataset], options: Iterable[str] = ()) -> dict[str, int]:
+    """``values_to_protect`` found in the output bytes, matched whole and ignoring case, with a count."""
+    requested = list(options)
+    needles = set().union(*(values_to_protect(o, requested) for o in originals))
+    blobs = list(outputs)
+    found = {}
+    for needle in needles:
+        pattern = re.compile(
+            rb"(?<![0-9A-Za-z.])" + re.escape(needle.encode("latin-1", "ignore")) + rb"(?![0-9A-Za-z.])", re.IGNORECASE
+        )
+        count = sum(len(pattern.findall(blob)) for blob in blobs)
+        if count:
+            found[needle] = count
+    return found

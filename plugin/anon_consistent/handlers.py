@@ -9,7 +9,7 @@ changes, not to its size.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
@@ -17,7 +17,8 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 
 from .dates import shift_da, shift_dt
-from .errors import ElementError, element_name
+from .descriptors import InstanceIdentifiers, clean_descriptor
+from .errors import ElementError, InstanceRewriteError, element_name
 from .integrity import check_last_element
 from .plan import Action, ElementPlan, Scope
 from .private_blocks import PrivateBlocks
@@ -55,6 +56,11 @@ class WalkContext:
     plan: ElementPlan
     session: MappingSession
     patient_id: str  # the original one: pseudonym and date offset are keyed by it
+    # The instance's own identifying values, read before the walk changes
+    # anything; only when the plan cleans text (Clean Descriptors...).
+    identifiers: InstanceIdentifiers | None = None
+    # Tags of the sequences around the elements being walked, outermost first.
+    path: tuple[int, ...] = field(default=())
 
     def date_offset_days(self) -> int:
         return self.session.date_offset_days(self.patient_id)
@@ -71,12 +77,13 @@ def walk(dataset: Dataset, context: WalkContext, scope: Scope = Scope.NORMAL) ->
     """
     elements = dataset._dict
     plan = context.plan
+    path = context.path
     private: PrivateBlocks | None = None
     for tag in list(elements):
         element = elements.get(tag)
         if element is None:
             continue  # removed with its overlay group
-        action, vr = plan.resolve(tag, element.VR, scope)
+        action, vr = plan.resolve(tag, element.VR, scope, path)
         if action is Action.SELECT_PRIVATE:
             if private is None:  # read before any private element is touched
                 private = plan.private_selection.blocks(dataset)  # type: ignore[union-attr]
@@ -86,6 +93,8 @@ def walk(dataset: Dataset, context: WalkContext, scope: Scope = Scope.NORMAL) ->
                 _HANDLERS[action](dataset, tag, vr, context, scope)
             except ElementError as error:
                 raise error.inside(element_name(tag)) from error.__cause__
+            except InstanceRewriteError:
+                raise  # says why already, without values
             except Exception as error:  # pydicom raises many types on malformed values
                 raise ElementError(element_name(tag), value_problem(element.VR, vr, error)) from error
     if private is not None:
@@ -175,14 +184,19 @@ def _shift_date(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, s
 
 def _walk_items(dataset: Dataset, tag: BaseTag, context: WalkContext, scope: Scope) -> None:
     inner = Scope.ITEM if scope is Scope.NORMAL else scope
-    for index, item in enumerate(dataset[tag].value or (), 1):
-        try:
-            # A nested element running past the end of its sequence's value
-            # comes back short, like the last element of a truncated file.
-            check_last_element(item)
-            walk(item, context, inner)
-        except ElementError as error:
-            raise error.inside(f"item {index}") from error.__cause__
+    outer = context.path
+    context.path = (*outer, int(tag))
+    try:
+        for index, item in enumerate(dataset[tag].value or (), 1):
+            try:
+                # A nested element running past the end of its sequence's value
+                # comes back short, like the last element of a truncated file.
+                check_last_element(item)
+                walk(item, context, inner)
+            except ElementError as error:
+                raise error.inside(f"item {index}") from error.__cause__
+    finally:
+        context.path = outer
 
 
 def _recurse(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
@@ -196,6 +210,35 @@ def _recurse_cleaned(dataset: Dataset, tag: BaseTag, vr: str, context: WalkConte
 
 def _recurse_concept(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
     _walk_items(dataset, tag, context, Scope.CONCEPT)
+
+
+def _recurse_graphic(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    _walk_items(dataset, tag, context, Scope.GRAPHIC)
+
+
+def _clean_text(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    """A descriptor without the instance's own identifiers (``descriptors.clean_descriptor``), value by value."""
+    _clean(dataset, tag, vr, context, required=False)
+
+
+def _clean_text_or_dummy(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    """The same for a Type 1 attribute: a dummy value if cleaning leaves nothing."""
+    _clean(dataset, tag, vr, context, required=True)
+
+
+def _clean(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, required: bool) -> None:
+    if context.identifiers is None:  # the rewriter reads them whenever the plan cleans text
+        raise InstanceRewriteError("internal error: a text to clean but the instance's identifiers were not read")
+    element = dataset[tag]
+    value = element.value
+    if value is None or value == "":
+        return
+    values = [value] if isinstance(value, str) else [str(v) for v in value]
+    cleaned = [clean_descriptor(str(v), context.identifiers) for v in values]
+    if required and not any(cleaned):
+        cleaned = [str(_DUMMY_BY_VR.get(vr, DUMMY_TEXT))]
+    if cleaned != values:
+        element.value = cleaned[0] if len(cleaned) == 1 else cleaned
 
 
 def _un_as_sequence(dataset: Dataset, tag: BaseTag) -> bool:
@@ -265,6 +308,9 @@ _HANDLERS: dict[Action, Handler] = {
     Action.RECURSE: _recurse,
     Action.RECURSE_CLEANED: _recurse_cleaned,
     Action.RECURSE_CONCEPT: _recurse_concept,
+    Action.RECURSE_GRAPHIC: _recurse_graphic,
+    Action.CLEAN_TEXT: _clean_text,
+    Action.CLEAN_TEXT_OR_DUMMY: _clean_text_or_dummy,
     Action.SCAN_PRIVATE: _scan_private,
     Action.RECURSE_PRIVATE: _recurse_private,
 }

@@ -15,6 +15,19 @@ from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.tag import BaseTag, Tag
 
 from .private_blocks import PRIVATE_ATTRIBUTE_EXAMPLE, PrivateAttribute, parse_private_attribute
+from .ps315_options import (
+    ALIASES,
+    CLEAN_STRUCTURED_CONTENT,
+    FULL_DATES,
+    LO_LENGTH,
+    MODIFIED_DATES,
+    OPTIONS_BY_NAME,
+    PROFILE_OPTIONS,
+    RETAIN_SAFE_PRIVATE,
+    RETAIN_UIDS,
+    lo_values,
+    parse_profile_options,
+)
 from .request_body import BodyRefused, check_body
 from .vr import dictionary_vm, dictionary_vr
 from .vr_values import supported, value_problem
@@ -41,17 +54,17 @@ _BOOLEAN_OPTIONS = {
     "KeepPrivateTags": "keep_private_tags",
     "Force": "force",
     "KeepSource": "keep_source",
-    "ShiftDates": "shift_dates",
     "Asynchronous": "asynchronous",
     # Orthanc's "Permissive" lets a job go on after a failed instance; this
     # plugin always does (and reports the failure), so true and false agree.
     "Permissive": "permissive",
-    "CleanStructuredContent": "clean_structured_content",
 }
-_OTHER_OPTIONS = {"Replace", "Keep", "Remove", "Project", "Priority", "Synchronous", "Options"}
-_KNOWN_OPTIONS = frozenset(_BOOLEAN_OPTIONS) | _OTHER_OPTIONS
-# A private element named without its block needs its creator.
-_BLOCKLESS_PRIVATE = re.compile(r"\(?\s*[0-9A-Fa-f]{4}\s*,\s*[xX]{2}[0-9A-Fa-f]{2}\s*\)?")
+_KNOWN_OPTIONS = (
+    frozenset(_BOOLEAN_OPTIONS)
+    | frozenset(ALIASES)
+    | {"Options", "Replace", "Keep", "Remove", "Project", "Priority", "Synchronous"}
+)
+PATIENT_ID_TAG = Tag("PatientID")
 _UNSUPPORTED_OPTIONS = {
     "DicomVersion": "this plugin always applies its own PS3.15 table (see GET /anon-consistent)",
     "PrivateCreator": "private attributes cannot be replaced; use KeepPrivateTags",
@@ -72,40 +85,62 @@ class AnonymizationOptions:
     keep_private_tags: bool = False
     force: bool = False
     keep_source: bool = True
-    shift_dates: bool = False
     asynchronous: bool = False
     permissive: bool = False
-    clean_structured_content: bool = False
-    retain_safe_private: bool = False
-    # "Keep" entries {"Creator": ..., "Element": "gggg,xxee"}: in whatever block the creator reserved.
-    keep_private: frozenset[PrivateAttribute] = frozenset()
     priority: int = 0
     project: str = DEFAULT_PROJECT
+    # The PS3.15 options requested (names of ps315_options.OPTION_NAMES).
+    profile_options: frozenset[str] = frozenset()
+    # "Keep" entries {"Creator": ..., "Element": "gggg,xxee"}: in whatever block the creator reserved.
+    keep_private: frozenset[PrivateAttribute] = frozenset()
+
+    def __post_init__(self) -> None:
+        unknown = self.profile_options - OPTIONS_BY_NAME.keys()
+        if unknown:
+            raise ValueError(f"unknown PS3.15 option(s): {', '.join(sorted(unknown))}")
 
     @cached_property
     def uid_overrides(self) -> frozenset[BaseTag]:
         """UI attributes whose values the caller pins (kept or replaced)."""
         return frozenset(t for t in (*self.replace, *self.keep) if _vr(t) == "UI")
 
-    def describe(self) -> str:
-        """Short, non-identifying summary recorded in DeidentificationMethod."""
-        parts = []
-        if self.keep or self.keep_private:
-            kept = sorted(_name(t) for t in self.keep) + sorted(str(a) for a in self.keep_private)
-            parts.append("Keep " + " ".join(kept))
-        if self.replace:
-            parts.append("Replace " + " ".join(sorted(_name(t) for t in self.replace)))
-        if self.remove:
-            parts.append("Remove " + " ".join(sorted(_name(t) for t in self.remove)))
+    @property
+    def shift_dates(self) -> bool:
+        """Retain Longitudinal Temporal Information with Modified Dates (alias ``ShiftDates``)."""
+        return MODIFIED_DATES in self.profile_options
+
+    @property
+    def full_dates(self) -> bool:
+        return FULL_DATES in self.profile_options
+
+    @property
+    def clean_structured_content(self) -> bool:
+        return CLEAN_STRUCTURED_CONTENT in self.profile_options
+
+    @property
+    def retain_safe_private(self) -> bool:
+        return RETAIN_SAFE_PRIVATE in self.profile_options
+
+    @property
+    def retain_uids(self) -> bool:
+        return RETAIN_UIDS in self.profile_options
+
+    def describe(self) -> list[str]:
+        """What the call did beyond the Basic Profile, as DeidentificationMethod values (LO: 64 characters each).
+
+        One value per PS3.15 option (its CID 7050 meaning), then Keep, Replace
+        and Remove, split over as many values as their tag names need. Tag
+        names only, never a value.
+        """
+        values = [option.meaning for option in PROFILE_OPTIONS if option.name in self.profile_options]
+        for label, tags in (("Keep", self.keep), ("Replace", self.replace), ("Remove", self.remove)):
+            words = [_name(t) if len(label) + 2 + len(_name(t)) <= LO_LENGTH else _number(t) for t in sorted(tags)]
+            values += lo_values(label, words)
+        # A creator may use all 64 characters: each private attribute gets its own value.
+        values += [f"Keep: {attribute}"[:LO_LENGTH] for attribute in sorted(self.keep_private, key=str)]
         if self.keep_private_tags:
-            parts.append("KeepPrivateTags")
-        if self.retain_safe_private:
-            parts.append("RetainSafePrivate")
-        if self.shift_dates:
-            parts.append("ShiftDates")
-        if self.clean_structured_content:
-            parts.append("CleanStructuredContent")
-        return "; ".join(parts)
+            values.append("KeepPrivateTags: every private attribute kept")
+        return values
 
 
 def parse_tag(text: str) -> BaseTag:
@@ -151,16 +186,10 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
                 raise OptionsError(f'"{option}" must be true or false')
             flags[attribute] = document[option]
 
-    if "Options" in document:
-        # Stand-in until the "Options" list of the core branch: RetainSafePrivate only.
-        named = document["Options"]
-        if not isinstance(named, list) or not all(isinstance(name, str) for name in named):
-            raise OptionsError('"Options" must be a list of option names')
-        unknown_names = sorted(set(named) - {"RetainSafePrivate"})
-        if unknown_names:
-            raise OptionsError(f'Unknown option name(s) in "Options": {", ".join(unknown_names)}')
-        flags["retain_safe_private"] = "RetainSafePrivate" in named
-
+    try:
+        profile_options = parse_profile_options(document)
+    except ValueError as error:
+        raise OptionsError(str(error)) from None
     replace = _parse_replace(document.get("Replace", {}))
     keep_tags, keep_private = _parse_keep(document.get("Keep", []))
     keep = frozenset(keep_tags)
@@ -190,6 +219,13 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
         forced = sorted(_name(t) for t in (keep | set(replace)) & FORCE_REQUIRED)
         if forced:
             raise OptionsError(f'Keeping or replacing {", ".join(forced)} requires "Force": true')
+    if RETAIN_UIDS in profile_options and PATIENT_ID_TAG in keep:
+        # Orthanc identifies an instance by PatientID and its three UIDs: all
+        # four kept, the result would be the source itself.
+        raise OptionsError(
+            '"RetainUIDs" with "Keep": ["PatientID"] would give each result the Orthanc ID of its source: '
+            "keep the UIDs or the PatientID, not both"
+        )
     return AnonymizationOptions(
         replace=replace,
         keep=keep,
@@ -197,6 +233,7 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
         remove=remove,
         project=project,
         priority=priority,
+        profile_options=profile_options,
         **flags,
     )
 
@@ -205,6 +242,10 @@ def _parse_tag_list(value: object, option: str) -> list[BaseTag]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise OptionsError(f'"{option}" must be a list of tag names')
     return [_option_tag(item, option) for item in value]
+
+
+# A private element named without its block needs its creator.
+_BLOCKLESS_PRIVATE = re.compile(r"\(?\s*[0-9A-Fa-f]{4}\s*,\s*[xX]{2}[0-9A-Fa-f]{2}\s*\)?")
 
 
 def _parse_keep(value: object) -> tuple[list[BaseTag], frozenset[PrivateAttribute]]:
@@ -277,7 +318,11 @@ def _vr(tag: BaseTag) -> str:
 
 
 def _name(tag: BaseTag) -> str:
-    return keyword_for_tag(tag) or f"{tag.group:04X},{tag.element:04X}"
+    return keyword_for_tag(tag) or _number(tag)
+
+
+def _number(tag: BaseTag) -> str:
+    return f"{tag.group:04X},{tag.element:04X}"
 
 
 def _label(tag: BaseTag) -> str:

@@ -1,85 +1,41 @@
 """The per-call decision of what happens to each element, computed once per tag.
 
-A call's options and the profile table are folded into one ``ElementPlan``.
-The rewriter asks it for an ``Action`` per (tag, VR) and the answer is cached,
-so the per-instance cost is a dictionary lookup, not a policy evaluation.
+A call's options and the profile table are folded into one ``ElementPlan``
+per SOP Class. The rewriter asks it for an ``Action`` per (tag, VR, scope)
+and the answer is cached, so the per-instance cost is a dictionary lookup, not
+a policy evaluation. Where the table leaves a choice to the attribute's Type,
+the answer also depends on the sequences around the element and is cached per
+path. The rules for listed attributes are in ``plan_options``.
 """
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum
+import copy
 
 from pydicom.tag import BaseTag, Tag
 
 from .options import AnonymizationOptions
+from .plan_options import (
+    CLEANED_SCOPES,
+    DATE_VRS,
+    TEXT_CLEANING_COLUMNS,
+    TIME_VRS,
+    Action,
+    Scope,
+    TypeChoice,
+    listed_action,
+    structural,
+)
 from .private_blocks import PrivateBlocks, PrivateFate, PrivateSelection
 from .profile import ConfidentialityProfile, ProfileRow
+from .profile.iod_types import is_known_sop_class, nested_attribute_type
 from .profile.safe_private import SafePrivateTable, load_safe_private
+from .ps315_options import columns_of
 from .vr import element_vr
 
-DATE_VRS = frozenset({"DA", "DT"})
-
-
-class Action(Enum):
-    KEEP = "keep"
-    REMOVE = "remove"
-    EMPTY = "empty"
-    DUMMY = "dummy"
-    REMAP_UID = "remap-uid"
-    SHIFT_DATE = "shift-date"
-    RECURSE = "recurse"
-    RECURSE_CLEANED = "recurse-cleaned"
-    RECURSE_CONCEPT = "recurse-concept"
-    REPLACE = "replace"
-    SCAN_PRIVATE = "scan-private"
-    REMOVE_OVERLAY = "remove-overlay"
-    # Private element of a call that keeps some private attributes: judged per
-    # dataset by its creator block (see select_private), never handled as such.
-    SELECT_PRIVATE = "select-private"
-    RECURSE_PRIVATE = "recurse-private"
-
-
-class Scope(IntEnum):
-    """Where an element sits, which changes what happens to attributes the table does not list.
-
-    An IntEnum: it is part of the per-element cache key, and int hashing is cheap.
-    """
-
-    NORMAL = 0
-    # Inside an item of any other sequence: the same rules, but an attribute's
-    # Type can differ from the top level (see _TYPE_2_IN_ITEMS).
-    ITEM = 1
-    # Inside a sequence the profile marks D (ContentSequence, GraphicAnnotation,
-    # VerifyingObserver...): its free text, names and dates are replaced too.
-    CLEANED = 2
-    # A coded concept inside a cleaned sequence (ConceptNameCodeSequence...),
-    # with the Clean Structured Content option: the code itself is kept, so
-    # that an SR keeps its meaning.
-    CONCEPT = 3
-
-
-# Where the table offers a choice (X/Z, Z/D, ...) we keep the attribute present
-# whenever the choice allows it: a missing Type 1/2 attribute is what makes
-# workstations reject files, and a dummy or empty value leaks nothing. A
-# sequence with X/Z is the exception (see _TYPE_2_EVERYWHERE).
-_BASIC_CHOICE = {
-    "X": Action.REMOVE,
-    "Z": Action.EMPTY,
-    "X/Z": Action.EMPTY,
-    "D": Action.DUMMY,
-    "Z/D": Action.DUMMY,
-    "X/D": Action.DUMMY,
-    "X/Z/D": Action.DUMMY,
-    "U": Action.REMAP_UID,
-    "X/Z/U*": Action.REMAP_UID,
-    "K": Action.KEEP,
-    # "C" (clean) is not used by the Basic Profile column of 2026c; should an
-    # edition introduce it, a dummy value is the safe reading.
-    "C": Action.DUMMY,
-}
+__all__ = ["DATE_VRS", "Action", "ElementPlan", "Scope"]
 
 FREE_TEXT_VRS = frozenset({"AE", "AS", "LO", "LT", "PN", "SH", "ST", "UC", "UT"})
-TIME_VRS = frozenset({"TM"})
 _CONCEPT_SEQUENCES = frozenset(
     Tag(k) for k in ("ConceptNameCodeSequence", "ConceptCodeSequence", "MeasurementUnitsCodeSequence")
 )
@@ -110,65 +66,96 @@ _SUPPLEMENT_REMOVED_MASKS = ((0xFF00FFFF, 0x60000022), (0xFF00FFFF, 0x60001500))
 # an overlay goes whole or stays whole.
 _OVERLAY_DATA_MASK, _OVERLAY_DATA = 0xFF01FFFF, 0x60003000
 
-# A sequence emptied to zero items is valid only where PS3.3 makes it Type 2; a
-# Type 3 sequence says "one or more Items" (dciodvfy: "Bad Sequence number of
-# Items 0"). Table E.1-1's X/Z leaves that choice to the Type, so for a sequence
-# it means remove, except where the sequence is Type 2 (module definitions of
-# dicom3tools, checked with dciodvfy): AcquisitionContextSequence (Acquisition
-# Context module), and ReferencedStudySequence inside an item (the
-# ReferencedRequestSequence of SR and Key Object documents; at the top level,
-# General Study, it is Type 3). The other X/Z-like choices of sequences (X/D,
-# X/Z/D, X/Z/U*) keep the items. The sequences marked exactly Z stay empty, as
-# the table says: IssuerOfTheContainerIdentifierSequence,
-# IssuerOfTheSpecimenIdentifierSequence, SpecimenPreparationSequence and
-# VerifyingObserverIdentificationCodeSequence are Type 2 where they occur;
-# PrescriptionNotesSequence belongs to second-generation RT objects, which the
-# dciodvfy at hand does not know. A later, PS3.3-driven pass may refine this.
-_TYPE_2_EVERYWHERE = frozenset({Tag("AcquisitionContextSequence")})
-_TYPE_2_IN_ITEMS = frozenset({Tag("ReferencedStudySequence")})
-
 
 class ElementPlan:
-    """Maps (tag, VR, scope) to an action for one call."""
+    """Maps (tag, VR, scope) to an action for one call and one SOP Class.
+
+    The plan a call creates knows no SOP Class: ``for_sop_class`` gives the
+    plan of each SOP Class met (built once, with its own cache), where a
+    choice of the table (X/Z, X/D, Z/D, X/Z/D) is decided by the attribute's
+    Type in that class's IOD.
+    """
 
     def __init__(
         self,
         profile: ConfidentialityProfile,
         options: AnonymizationOptions,
         safe_private: SafePrivateTable | None = None,
+        *,
+        sop_class_uid: str = "",
     ) -> None:
         self.profile = profile
         self.options = options
+        # Shared by the SOP Class plans (for_sop_class copies this plan).
         self.private_selection = PrivateSelection.for_call(
             options.retain_safe_private, options.keep, options.keep_private, safe_private or load_safe_private()
         )
-        self._cache: dict[tuple[int, str, Scope], Action] = {}
-        self._resolved: dict[tuple[int, str | None, Scope], tuple[Action, str]] = {}
+        self._columns = columns_of(options.profile_options)
+        self.cleans_text = any(column in TEXT_CLEANING_COLUMNS for column in self._columns)
+        self._plans: dict[str, ElementPlan] = {}  # shared by the call's plans (see for_sop_class)
+        self._bind(sop_class_uid)
 
-    def resolve(self, tag: BaseTag, raw_vr: str | None, scope: Scope) -> tuple[Action, str]:
-        """Action and deciding VR of an element as read (VR None when implicit); the walk's hot path."""
+    def _bind(self, sop_class_uid: str) -> None:
+        """Make this the plan of ``sop_class_uid``, with empty caches."""
+        self.sop_class_uid = sop_class_uid.strip(" \x00")
+        self._known_sop_class = bool(self.sop_class_uid) and is_known_sop_class(self.sop_class_uid)
+        self._cache: dict[tuple[int, str, Scope], Action | TypeChoice] = {}
+        self._resolved: dict[tuple[int, str | None, Scope], tuple[Action, str]] = {}
+        self._by_type: dict[tuple[int, str | None, Scope, tuple[int, ...]], tuple[Action, str]] = {}
+
+    def for_sop_class(self, sop_class_uid: str) -> ElementPlan:
+        """The plan of this call for instances of ``sop_class_uid``: a copy of this one, with its own caches."""
+        uid = sop_class_uid.strip(" \x00")
+        if uid == self.sop_class_uid:
+            return self
+        plan = self._plans.get(uid)
+        if plan is None:
+            plan = self._plans[uid] = copy.copy(self)  # whatever else the call's plan holds is shared
+            plan._bind(uid)
+        return plan
+
+    def resolve(self, tag: BaseTag, raw_vr: str | None, scope: Scope, path: tuple[int, ...] = ()) -> tuple[Action, str]:
+        """Action and deciding VR of an element as read (VR None when implicit); the walk's hot path.
+
+        ``path`` holds the tags of the sequences the element is nested in; it
+        matters only where the action depends on the element's Type.
+        """
         key = (tag, raw_vr, scope)
         found = self._resolved.get(key)
+        if found is not None:
+            return found
+        typed_key = (tag, raw_vr, scope, path)
+        found = self._by_type.get(typed_key)
         if found is None:
             vr = element_vr(tag, raw_vr)
-            found = self._resolved[key] = (self.action(tag, vr, scope), vr)
+            decision = self._decision(tag, vr, scope)
+            if isinstance(decision, Action):
+                found = self._resolved[key] = (decision, vr)
+            else:
+                found = self._by_type[typed_key] = (self._typed(decision, tag, path), vr)
         return found
 
-    def action(self, tag: BaseTag, vr: str, scope: Scope = Scope.NORMAL) -> Action:
+    def action(self, tag: BaseTag, vr: str, scope: Scope = Scope.NORMAL, path: tuple[int, ...] = ()) -> Action:
+        """The action for an element of ``vr`` at ``path`` (sequence tags, outermost first)."""
+        decision = self._decision(tag, vr, scope)
+        return decision if isinstance(decision, Action) else self._typed(decision, tag, path)
+
+    def _decision(self, tag: BaseTag, vr: str, scope: Scope) -> Action | TypeChoice:
         key = (int(tag), vr, scope)
         found = self._cache.get(key)
         if found is None:
-            found = self._decide(tag, vr, scope)
-            self._cache[key] = found
+            found = self._cache[key] = self._decide(tag, vr, scope)
         return found
 
-    def _decide(self, tag: BaseTag, vr: str, scope: Scope) -> Action:
-        action = self._decide_element(tag, vr, scope)
-        if action is Action.REMOVE and int(tag) & _OVERLAY_DATA_MASK == _OVERLAY_DATA:
-            return Action.REMOVE_OVERLAY
-        return action
+    def _typed(self, choice: TypeChoice, tag: BaseTag, path: tuple[int, ...]) -> Action:
+        attribute_type = nested_attribute_type(self.sop_class_uid, (*path, int(tag))) if self._known_sop_class else None
+        return _overlay(choice.pick(attribute_type), tag)
 
-    def _decide_element(self, tag: BaseTag, vr: str, scope: Scope) -> Action:
+    def _decide(self, tag: BaseTag, vr: str, scope: Scope) -> Action | TypeChoice:
+        action = self._decide_element(tag, vr, scope)
+        return _overlay(action, tag) if isinstance(action, Action) else action
+
+    def _decide_element(self, tag: BaseTag, vr: str, scope: Scope) -> Action | TypeChoice:
         options = self.options
         if tag in options.remove:
             return Action.REMOVE
@@ -181,11 +168,11 @@ class ElementPlan:
         if tag.is_private:
             return self._private(tag, vr)
         if tag in options.keep:
-            return _structural(vr, Action.KEEP)
+            return structural(vr, Action.KEEP)
         row = self.profile.lookup(int(tag))
         if row is None:
             return self._unlisted(tag, vr, scope)
-        return self._listed(row, tag, vr, scope)
+        return self._listed(row, vr, scope)
 
     def _private(self, tag: BaseTag, vr: str) -> Action:
         if not self.options.keep_private_tags:
@@ -204,7 +191,7 @@ class ElementPlan:
         if tag.is_private_creator:
             return Action.KEEP
         if vr in ("UI", "SQ"):
-            return _structural(vr, Action.KEEP)
+            return structural(vr, Action.KEEP)
         if vr in DATE_VRS and self.options.shift_dates:
             return Action.SHIFT_DATE  # a real date beside shifted ones would reveal the offset
         return Action.SCAN_PRIVATE
@@ -212,48 +199,36 @@ class ElementPlan:
     def _unlisted(self, tag: BaseTag, vr: str, scope: Scope) -> Action:
         if vr == "UR" or any(int(tag) & mask == value for mask, value in _SUPPLEMENT_REMOVED_MASKS):
             return Action.REMOVE
+        options = self.options
         if vr == "SQ":
-            concept = scope >= Scope.CLEANED and tag in _CONCEPT_SEQUENCES
-            return Action.RECURSE_CONCEPT if concept and self.options.clean_structured_content else Action.RECURSE
+            concept = scope in CLEANED_SCOPES and tag in _CONCEPT_SEQUENCES
+            return Action.RECURSE_CONCEPT if concept and options.clean_structured_content else Action.RECURSE
         if vr == "UI":
             return Action.REMAP_UID
-        if vr in DATE_VRS and self.options.shift_dates:
+        if vr in DATE_VRS and options.shift_dates:
             return Action.SHIFT_DATE
-        if scope < Scope.CLEANED:
+        if scope not in CLEANED_SCOPES:
             return Action.KEEP
-        if vr in DATE_VRS or (vr in TIME_VRS and not self.options.shift_dates):
-            return Action.DUMMY
+        if vr in DATE_VRS or vr in TIME_VRS:
+            kept = options.full_dates or (vr in TIME_VRS and options.shift_dates)
+            return Action.KEEP if kept else Action.DUMMY
         if vr in FREE_TEXT_VRS and tag not in _SR_STRUCTURE:
-            return Action.KEEP if scope is Scope.CONCEPT and tag in _CODE_ATTRIBUTES else Action.DUMMY
+            if scope is Scope.CONCEPT and tag in _CODE_ATTRIBUTES:
+                return Action.KEEP
+            if scope is Scope.GRAPHIC and vr != "PN":
+                return Action.CLEAN_TEXT
+            return Action.DUMMY
         return Action.KEEP
 
-    def _listed(self, row: ProfileRow, tag: BaseTag, vr: str, scope: Scope) -> Action:
-        if self.options.shift_dates and row.rtn_long_modif_dates == "C":
-            # The option's "C": dates are shifted and times kept; anything else
-            # the option lists (binary timestamps...) keeps its basic action.
-            if vr in DATE_VRS:
-                return Action.SHIFT_DATE
-            if vr in TIME_VRS:
-                return Action.KEEP
-        action = _BASIC_CHOICE[row.basic]
-        if vr == "SQ":
-            # A sequence is dropped, emptied, or kept with its items processed
-            # by the same rules. A D sequence (ContentSequence...) keeps its
-            # items, the "non-zero length" D asks for, but every text, name,
-            # date and code in them is replaced: nothing native Orthanc removes
-            # survives, and Type 1/2 sequences stay present. The Clean
-            # Structured Content option keeps coded concepts readable.
-            if action is Action.EMPTY and row.basic == "X/Z":
-                type_2 = tag in _TYPE_2_EVERYWHERE or (scope is not Scope.NORMAL and tag in _TYPE_2_IN_ITEMS)
-                return Action.EMPTY if type_2 else Action.REMOVE
-            if action in (Action.REMOVE, Action.EMPTY):
-                return action
-            return Action.RECURSE_CLEANED if action is Action.DUMMY else Action.RECURSE
-        if action is Action.REMAP_UID and vr != "UI":
-            return Action.EMPTY
-        if action in (Action.DUMMY, Action.KEEP) and vr == "UI":
-            return Action.REMAP_UID
-        return action
+    def _listed(self, row: ProfileRow, vr: str, scope: Scope) -> Action | TypeChoice:
+        return listed_action(row, vr, scope, self._columns, self.options.shift_dates)
+
+
+def _overlay(action: Action, tag: BaseTag) -> Action:
+    """OverlayData goes with its whole group (see _OVERLAY_DATA_MASK)."""
+    if action is Action.REMOVE and int(tag) & _OVERLAY_DATA_MASK == _OVERLAY_DATA:
+        return Action.REMOVE_OVERLAY
+    return action
 
 
 _PRIVATE_FATES = {
@@ -261,12 +236,3 @@ _PRIVATE_FATES = {
     PrivateFate.KEEP_AS_IS: Action.KEEP,
     PrivateFate.WALK_SEQUENCE: Action.RECURSE_PRIVATE,
 }
-
-
-def _structural(vr: str, otherwise: Action) -> Action:
-    """UIDs are always remapped and sequences always walked, whatever the rule says."""
-    if vr == "UI":
-        return Action.REMAP_UID
-    if vr == "SQ":
-        return Action.RECURSE
-    return otherwise

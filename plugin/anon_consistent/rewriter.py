@@ -13,11 +13,13 @@ from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID
 
 from . import __version__
+from .descriptors import identifiers_of
 from .encoder import encode
 from .errors import ElementError, InstanceRewriteError, describe_unexpected, element_name
 from .handlers import WalkContext, replacement_value, uid_values, walk
 from .integrity import explained, read_checked
 from .plan import ElementPlan
+from .ps315_options import BASIC_PROFILE_CODE, PROFILE_OPTIONS
 from .session import MappingSession, PinConflictError
 from .vr import element_vr
 
@@ -28,6 +30,7 @@ IMPLEMENTATION_VERSION_NAME = ("ANONCONS_" + __version__.replace(".", "_"))[:16]
 
 PATIENT_ID = Tag("PatientID")
 SOP_INSTANCE_UID = Tag("SOPInstanceUID")
+SOP_CLASS_UID = Tag("SOPClassUID")
 PATIENT_NAME = Tag("PatientName")
 
 
@@ -37,11 +40,7 @@ _TRANSFER_SYNTAX_FOR_ENCODING = {
     (False, False): "1.2.840.10008.1.2.2",
 }
 
-DEIDENTIFICATION_CODES = {
-    "basic": ("113100", "Basic Application Confidentiality Profile"),
-    "shift_dates": ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"),
-    "clean_structured_content": ("113104", "Clean Structured Content Option"),
-}
+LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED = Tag("LongitudinalTemporalInformationModified")
 
 
 def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) -> bytes:
@@ -54,6 +53,8 @@ def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) ->
     try:
         original_sop = str(_top_level_value(dataset, SOP_INSTANCE_UID))
         original_patient_id = str(_top_level_value(dataset, PATIENT_ID))
+        # Choices of the table depend on the attributes' Types in this class's IOD.
+        plan = plan.for_sop_class(str(_top_level_value(dataset, SOP_CLASS_UID)))
     except ElementError as error:
         raise explained(data, error) from error
     if not original_sop:
@@ -61,6 +62,8 @@ def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) ->
 
     context = WalkContext(plan=plan, session=session, patient_id=original_patient_id)
     try:
+        if plan.cleans_text:
+            context.identifiers = identifiers_of(dataset)  # before the walk changes them
         walk(dataset, context)
         insert_replaced_values(dataset, context)
         set_patient_identity(dataset, plan, session.pseudonym(original_patient_id))
@@ -130,24 +133,36 @@ def set_patient_identity(dataset: Dataset, plan: ElementPlan, pseudonym: str) ->
 
 
 def mark_deidentified(dataset: Dataset, plan: ElementPlan) -> None:
-    """Record what was done (PS3.15 E.1.1 and PS3.3 C.7.1.1)."""
+    """Record what was done (PS3.15 E.1.1 and E.3, PS3.3 C.7.1.1).
+
+    DeidentificationMethod is LO with VM 1-n: the profile and its edition,
+    the implementation, then one value per option and per Keep/Replace/Remove
+    summary, each within LO's 64 characters, so nothing is cut away.
+    """
     options = plan.options
     dataset.PatientIdentityRemoved = "YES"
-    method = f"anon-consistent {__version__}: PS3.15 {plan.profile.edition} Table E.1-1 Basic Profile"
-    details = options.describe()
-    dataset.DeidentificationMethod = f"{method}; {details}"[:64] if details else method[:64]
-    used = ["basic"] + [key for key in ("shift_dates", "clean_structured_content") if getattr(options, key)]
-    codes = Sequence()
-    for key in used:
-        value, meaning = DEIDENTIFICATION_CODES[key]
+    method = [
+        f"PS3.15 {plan.profile.edition} {BASIC_PROFILE_CODE[1]}",
+        f"anon-consistent {__version__}",
+        *options.describe(),
+    ]
+    dataset.DeidentificationMethod = method[0] if len(method) == 1 else method
+    codes = [BASIC_PROFILE_CODE] + [(o.code, o.meaning) for o in PROFILE_OPTIONS if o.name in options.profile_options]
+    items = Sequence()
+    for value, meaning in codes:
         item = Dataset()
         item.CodeValue = value
         item.CodingSchemeDesignator = "DCM"
         item.CodeMeaning = meaning
-        codes.append(item)
-    dataset.DeidentificationMethodCodeSequence = codes
+        items.append(item)
+    dataset.DeidentificationMethodCodeSequence = items
     if options.shift_dates:
         dataset.LongitudinalTemporalInformationModified = "MODIFIED"
+    elif options.full_dates:
+        dataset.LongitudinalTemporalInformationModified = "UNMODIFIED"
+    elif LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED in dataset:
+        # The source's own statement (say UNMODIFIED) is no longer true.
+        del dataset[LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED]
 
 
 def sync_file_meta(dataset: Dataset) -> None:

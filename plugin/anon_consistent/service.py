@@ -17,7 +17,8 @@ from typing import Protocol
 from .call_locks import InstanceLocks, LockWaitCancelled
 from .errors import describe_unexpected
 from .mapping_store import MappingStore
-from .options import AnonymizationOptions
+from .options import FORCE_REQUIRED, AnonymizationOptions
+from .orthanc_ids import instance_id_of
 from .pipeline import Stopped, run_pipeline
 from .plan import ElementPlan
 from .profile import ConfidentialityProfile
@@ -28,6 +29,9 @@ from .session import MappingSession, PinConflictError
 from .uids import UidFactory
 
 log = logging.getLogger(__name__)
+
+# Orthanc identifies an instance by its PatientID and three UIDs.
+OVERWRITES_SOURCE = "the anonymized instance would overwrite its source: every identifier was kept"
 
 
 class Level(Enum):
@@ -160,7 +164,9 @@ class Anonymizer:
         on_stored: Callable[[int], None],
     ) -> AnonymizationResult:
         plan = ElementPlan(self.profile, options, self.safe_private)
-        session = MappingSession(self.store, options.project, self.uid_factory, self.patient_keys)
+        session = MappingSession(
+            self.store, options.project, self.uid_factory, self.patient_keys, retain_uids=options.retain_uids
+        )
         result = AnonymizationResult(level=level, total=len(instance_ids))
         sources = frozenset(instance_ids)
         total = len(instance_ids)
@@ -194,7 +200,7 @@ class Anonymizer:
             outcomes = run_pipeline(
                 pending,
                 read=gateway.read_instance,
-                transform=lambda data: rewrite_instance(data, plan, session),
+                transform=lambda data: self._rewrite(data, plan, session, sources),
                 store=store,
                 should_continue=keep_going,
             )
@@ -236,6 +242,16 @@ class Anonymizer:
                 log.error("anon-consistent: instance %s failed: %s", instance_id, failures[instance_id])
         return failures
 
+    @staticmethod
+    def _rewrite(data: bytes, plan: ElementPlan, session: MappingSession, sources: frozenset[str]) -> bytes:
+        rewritten = rewrite_instance(data, plan, session)
+        options = plan.options
+        # With its UIDs kept, a result can have its source's Orthanc ID: storing
+        # it would be refused or, with "OverwriteInstances", replace the source.
+        if (options.retain_uids or options.uid_overrides & FORCE_REQUIRED) and instance_id_of(rewritten) in sources:
+            raise StoreError(OVERWRITES_SOURCE)
+        return rewritten
+
     def _store(self, gateway: OrthancGateway, data: bytes, sources: frozenset[str]) -> StoredInstance:
         stored = gateway.store_instance(data)
         if stored.status != "AlreadyStored":
@@ -243,7 +259,7 @@ class Anonymizer:
         # Orthanc keeps the first copy of a SOP instance; a re-run with other
         # options must replace it ("latest call wins"), but never a source.
         if stored.id in sources:
-            raise StoreError("the anonymized instance would overwrite its source: every identifier was kept")
+            raise StoreError(OVERWRITES_SOURCE)
         if gateway.stored_md5(stored.id) == hashlib.md5(data).hexdigest():
             return stored  # an identical re-run: nothing to replace
         gateway.delete_instance(stored.id)

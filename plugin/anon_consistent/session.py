@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .errors import InstanceRewriteError
 from .mapping_store import MappingStore
 from .pseudonyms import PatientKeyFactory
 from .uids import UidFactory
@@ -22,6 +23,10 @@ class PinConflictError(ValueError):
     """Keep/Replace would give one original UID two different new values."""
 
 
+class RetainedUidConflict(InstanceRewriteError):
+    """Retain UIDs met a UID the project already maps to another value."""
+
+
 class MappingSession:
     def __init__(
         self,
@@ -29,8 +34,12 @@ class MappingSession:
         project: str,
         uid_factory: UidFactory,
         patient_keys: PatientKeyFactory,
+        retain_uids: bool = False,
     ) -> None:
         self.project = project
+        # Retain UIDs: every UID maps to itself, and the project records it,
+        # so that later calls in the project give the same answer.
+        self.retain_uids = retain_uids
         self._store = store
         self._uid_factory = uid_factory
         self._patient_keys = patient_keys
@@ -53,6 +62,15 @@ class MappingSession:
         pinned = self._pinned.get(original)
         if pinned is not None:
             return pinned
+        if self.retain_uids:
+            stored = self._stored(UID_KIND, original, lambda: original)
+            if stored != original:
+                # The message goes to the log and the client: no UID in it.
+                raise RetainedUidConflict(
+                    "RetainUIDs: the project already gives a UID of this instance a new value (an earlier call "
+                    "without RetainUIDs); keeping it would break the project's mapping: use another Project"
+                )
+            return stored
         return self._stored(UID_KIND, original, lambda: self._uid_factory(self.project, original))
 
     def pseudonym(self, patient_id: str) -> str:

@@ -282,8 +282,9 @@ def test_private_keep_entries_are_parsed_and_recorded() -> None:
     options = parse_options(json.dumps({"Keep": ["0019,100C", {"Creator": "GEMS_PARM_01", "Element": "0043,xx39"}]}))
     assert options.keep == {0x0019100C}
     assert options.keep_private == {PrivateAttribute("GEMS_PARM_01", 0x0043, 0x39)}
-    assert "GEMS_PARM_01 (0043,xx39)" in options.describe()
-    assert AnonymizationOptions(retain_safe_private=True).describe() == "RetainSafePrivate"
+    assert "Keep: GEMS_PARM_01 (0043,xx39)" in options.describe()
+    safe = AnonymizationOptions(profile_options=frozenset({"RetainSafePrivate"}))
+    assert safe.retain_safe_private and safe.describe() == ["Retain Safe Private Option"]
 
 
 def test_a_private_sequence_stored_as_un_in_an_explicit_vr_file_is_parsed(mr: Dataset) -> None:

@@ -187,16 +187,19 @@ def test_profile_actions_on_known_attributes() -> None:
     ds.PatientBirthDate = "19700101"
     ds.ContentDate = "20200102"
     ds.OperatorsName = "Smith^Anna"
+    ds.StationName = "CT-ROOM-3"
     out = OfflineEngine().run([encode(ds)])[0]
     assert out.AccessionNumber == ""  # Z
-    assert out.InstitutionName == "ANONYMIZED"  # X/Z/D kept present with a dummy
     assert out.ReferringPhysicianName == ""  # Z
     assert out.PatientBirthDate == ""  # Z
-    assert out.ContentDate == "19000101"  # Z/D kept present with a dummy
-    assert out.OperatorsName == "ANONYMIZED"  # X/Z/D
+    # Choices by the attribute's Type in the CT Image IOD: 3 -> removed, 2C -> empty.
+    assert "InstitutionName" not in out  # X/Z/D, Type 3
+    assert "OperatorsName" not in out  # X/Z/D, Type 3
+    assert "StationName" not in out  # X/Z/D, Type 3 (it used to stay as ANONYMIZED)
+    assert out.ContentDate == ""  # Z/D, Type 2C
     assert out.PatientIdentityRemoved == "YES"
     assert [c.CodeValue for c in out.DeidentificationMethodCodeSequence] == ["113100"]
-    assert "2026c" in out.DeidentificationMethod
+    assert out.DeidentificationMethod[0] == "PS3.15 2026c Basic Application Confidentiality Profile"
 
 
 def test_shift_dates_moves_every_date_by_one_offset_per_patient() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from io import BytesIO
 from pathlib import Path
 
@@ -11,9 +12,11 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from anon_consistent.options import parse_options
+from anon_consistent.ps315_options import OPTION_NAMES
 from tests.dciodvfy import DCIODVFY, iod_errors, new_iod_errors
-from tests.dicom_data import encode, read, rt_study, with_references_and_overlay
+from tests.dicom_data import encode, encoded, read, rt_study, with_references_and_overlay
 from tests.engine import OfflineEngine
+from tests.option_data import pet_series, with_identifying_details
 from tests.privacy import walk_elements
 
 pytestmark = pytest.mark.skipif(DCIODVFY is None, reason="dciodvfy (Debian dicom3tools) is not installed")
@@ -77,3 +80,41 @@ def test_a_sequence_type_2_where_it_occurs_stays_present_with_zero_items(tmp_pat
     anonymized_sr, ecg = (pydicom.dcmread(BytesIO(out)) for out in outputs)
     assert len(anonymized_sr.ReferencedRequestSequence[0].ReferencedStudySequence) == 0
     assert len(ecg.AcquisitionContextSequence) == 0
+
+
+_ALL_WITH = {
+    dates: [n for n in OPTION_NAMES if n != other]
+    for dates, other in (("modified", "RetainLongitudinalFullDates"), ("full", "RetainLongitudinalModifiedDates"))
+}
+
+
+@pytest.mark.parametrize(
+    "names",
+    [[], ["CleanDescriptors"], ["RetainDeviceIdentity", "RetainPatientCharacteristics"], *_ALL_WITH.values()],
+    ids=["basic", "clean-descriptors", "device+patient", "all-modified-dates", "all-full-dates"],
+)
+def test_ct_mr_pet_rt_seg_sr_have_no_new_iod_errors_with_any_options(tmp_path: Path, names: list[str]) -> None:
+    originals = [
+        read("CT_small.dcm"),
+        read("MR_small.dcm"),
+        *pet_series(1),
+        *rt_study()[-4:],  # a CT, the RTSTRUCT, RTPLAN and RTDOSE
+        read("liver_1frame.dcm"),
+        read("test-SR.dcm"),
+    ]
+    originals = [with_identifying_details(ds) for ds in originals]
+    blobs = [encode(ds) for ds in originals]
+    options = parse_options(json.dumps({"Options": names}).encode())
+    outputs = OfflineEngine().run_bytes(blobs, options)
+    for original, before, after in zip(originals, blobs, outputs, strict=True):
+        assert new_iod_errors(before, after, tmp_path) == set(), original.Modality
+
+
+def test_type_3_choices_go_and_type_1_choices_stay_as_dummies() -> None:
+    pet, seg = (with_identifying_details(ds) for ds in (pet_series(1)[0], read("liver_1frame.dcm")))
+    out_pet, out_seg = OfflineEngine().run(encoded([pet, seg]))
+    # StationName and InstitutionName: X/Z/D, Type 3 everywhere: removed, as native Orthanc does
+    assert "StationName" not in out_pet and "InstitutionName" not in out_seg
+    assert out_pet.SeriesDate == "19000101" and out_pet.SeriesTime == "000000"  # X/D, Type 1 in PET
+    assert out_seg.DeviceSerialNumber == "ANONYMIZED"  # X/Z/D, Type 1 in the Enhanced General Equipment of SEG
+    assert out_seg.ContentDate == "19000101"  # Z/D, Type 1 in SEG
