@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..presets import Preset, PresetError, parse_presets
 from ..pseudonyms import HmacPatientKeys, PatientKeyFactory, RandomPatientKeys
 from ..uids import HmacUidFactory, RandomUidFactory, UidFactory, validate_uid_root
 
@@ -21,6 +22,7 @@ _KNOWN = {
     "AllowMappingExport",
     "MaxConcurrentJobs",
     "LoopbackHttp",
+    "Presets",
 }
 
 
@@ -38,6 +40,7 @@ class PluginConfig:
     max_concurrent_jobs: int
     loopback_port: int | None
     http_threads: int = DEFAULT_HTTP_THREADS
+    presets: dict[str, Preset] = field(default_factory=dict)
 
     def factories(self) -> tuple[UidFactory, PatientKeyFactory]:
         """New UIDs and patient keys for the configured strategy."""
@@ -101,6 +104,11 @@ def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> P
     else:
         raise ConfigError(f'"{SECTION}.MappingDatabase" must be a non-empty path')
 
+    try:
+        presets = parse_presets(section.get("Presets", {}))
+    except PresetError as error:
+        raise ConfigError(f'"{SECTION}.Presets": {error}') from None
+
     return PluginConfig(
         uid_strategy=strategy,
         uid_root=uid_root,
@@ -110,6 +118,7 @@ def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> P
         max_concurrent_jobs=jobs,
         loopback_port=int(port) if use_loopback and isinstance(port, int) else None,
         http_threads=http_threads,
+        presets=presets,
     )
 
 
