@@ -107,8 +107,10 @@ def parse_request(body: bytes | str | None, presets: Mapping[str, Preset]) -> Re
     name = document.pop(PRESET_KEY)
     preset = presets.get(name) if isinstance(name, str) else None
     if preset is None:
-        known = ", ".join(json.dumps(n) for n in presets) or 'none is configured ("AnonConsistent": {"Presets": …})'
         shown = json.dumps(name, ensure_ascii=False)[:80]
+        if not presets:
+            raise OptionsError(f'Unknown preset {shown}: no preset is configured ("AnonConsistent.Presets")')
+        known = ", ".join(json.dumps(n) for n in sorted(presets))
         raise OptionsError(f"Unknown preset {shown}: the known presets are {known}")
     resolved = merge(preset.body, document)
     try:
