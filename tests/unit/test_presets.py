@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,8 @@ from pydicom.tag import Tag
 
 from anon_consistent.options import OptionsError
 from anon_consistent.presets import CALLER_ONLY, Preset, PresetError, merge, parse_presets, parse_request
+
+REPO = Path(__file__).resolve().parents[2]
 
 PRESETS = parse_presets(
     {
@@ -188,3 +191,16 @@ def test_an_invalid_preset_is_refused_naming_it(presets: object, message: str) -
 def test_a_preset_cannot_decide_what_each_call_must_decide(key: str) -> None:
     with pytest.raises(PresetError, match=f'preset "x" cannot set "{key}"'):
         parse_presets({"x": {key: True}})
+
+
+def test_the_shipped_presets_are_valid_agree_and_only_add_options() -> None:
+    example = json.loads((REPO / "docs" / "presets.example.json").read_text())["AnonConsistent"]["Presets"]
+    shipped = json.loads((REPO / "orthanc.json").read_text())["AnonConsistent"]["Presets"]
+    assert shipped == example
+    presets = parse_presets(shipped)
+    assert {name: preset.body for name, preset in presets.items()} == {
+        "pet-suv": {"Options": ["RetainPatientCharacteristics", "RetainLongitudinalModifiedDates"]},
+        "diffusion-mr": {"Options": ["RetainSafePrivate"]},
+        "rt-roi-names": {"Options": ["CleanDescriptors"]},
+    }
+    assert all(preset.description for preset in presets.values())
