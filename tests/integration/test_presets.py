@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ from pydicom.dataset import Dataset
 
 from tests.dicom_data import encoded, read, reidentified
 from tests.integration.conftest import stored_datasets
-from tests.orthanc_server import OrthancServer
+from tests.orthanc_server import REPO, OrthancServer
 
 PRESETS: dict[str, Any] = {
     "weights": {
@@ -113,3 +114,16 @@ def test_an_invalid_preset_stops_the_plugin_naming_it(tmp_path: Path) -> None:
     assert '"AnonConsistent.Presets": preset "pet-suv": "Keep": Unknown DICOM tag "PatientWieght"' in server.log_tail(
         200
     )
+
+
+def test_the_shipped_pet_suv_preset(tmp_path: Path) -> None:
+    shipped = json.loads((REPO / "docs" / "presets.example.json").read_text())["AnonConsistent"]
+    with OrthancServer(tmp_path, plugin_config=shipped) as server:
+        original = ct_instance()
+        study = server.upload(encoded([original])[0])["ParentStudy"]
+        output = anonymized(server, study, {"Preset": "pet-suv"})
+    assert output.PatientWeight == 81.5 and output.PatientAge == "043Y"
+    assert output.StudyDate and output.StudyDate != original.StudyDate
+    assert output.LongitudinalTemporalInformationModified == "MODIFIED"
+    codes = {item.CodeValue for item in output.DeidentificationMethodCodeSequence}
+    assert codes == {"113100", "113107", "113108"}
