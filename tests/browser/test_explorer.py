@@ -21,6 +21,15 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = REPO / "test-artifacts"
 SCREENSHOT = ARTIFACTS / "explorer-anonymized.png"
+DIALOG_SCREENSHOT = ARTIFACTS / "explorer-dialog-preset-options.png"
+PRESETS: dict[str, Any] = {
+    "shifted": {"Description": "Shifted dates, kept age", "ShiftDates": True, "Keep": ["PatientAge"]},
+}
+# A preset with PS3.15 options: the plugin validates it against the "Options" list.
+OPTION_PRESETS: dict[str, Any] = {
+    **PRESETS,
+    "characteristics": {"Description": "Patient characteristics", "Options": ["RetainPatientCharacteristics"]},
+}
 TIMEOUT = 60.0
 
 if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
@@ -35,23 +44,33 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrthancServer]:
-    with OrthancServer(tmp_path_factory.mktemp("orthanc")) as orthanc:
+    with OrthancServer(tmp_path_factory.mktemp("orthanc"), plugin_config={"Presets": PRESETS}) as orthanc:
         yield orthanc
 
 
 @pytest.fixture(scope="module")
-def source_study(server: OrthancServer) -> str:
+def options_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrthancServer]:
+    with OrthancServer(tmp_path_factory.mktemp("orthanc"), plugin_config={"Presets": OPTION_PRESETS}) as orthanc:
+        yield orthanc
+
+
+def upload_study(server: OrthancServer) -> str:
     answers = server.upload_all(encoded(ct_study()))
     studies = {answer["ParentStudy"] for answer in answers}
     assert len(studies) == 1
     return studies.pop()
+
+
+@pytest.fixture(scope="module")
+def source_study(server: OrthancServer) -> str:
+    return upload_study(server)
 
 
 @pytest.fixture
@@ -130,6 +149,31 @@ def fill(driver: WebDriver, element_id: str, text: str) -> None:
     field.send_keys(text)
 
 
+def option_box(driver: WebDriver, name: str) -> WebElement:
+    return driver.find_element(By.ID, f"anon-consistent-option-{name}")
+
+
+def tick(driver: WebDriver, name: str) -> None:
+    """Click an option's label, as a person does (jQuery Mobile hides the box itself)."""
+    driver.find_element(By.CSS_SELECTOR, f"label[for='anon-consistent-option-{name}']").click()
+
+
+def choose_preset(driver: WebDriver, server: OrthancServer, name: str) -> None:
+    select = driver.find_element(By.ID, "anon-consistent-preset")
+    wait_for(
+        driver,
+        server,
+        lambda d: name in [o.get_attribute("value") for o in Select(select).options],
+        f"the preset {name} in the list",
+    )
+    Select(select).select_by_value(name)
+
+
+def last_job(server: OrthancServer) -> dict[str, Any]:
+    job: dict[str, Any] = server.json("/anon-consistent/jobs")[-1]
+    return job
+
+
 def tags(server: OrthancServer, instance_id: str) -> dict[str, Any]:
     answer: dict[str, Any] = server.json(f"/instances/{instance_id}/simplified-tags")
     return answer
@@ -145,8 +189,13 @@ def test_anonymize_study_from_explorer(browser: WebDriver, server: OrthancServer
     open_dialog(browser, server, "study", source_study)
     fill(browser, "anon-consistent-project", project)
     fill(browser, "anon-consistent-patient-name", new_name)
-    browser.find_element(By.CSS_SELECTOR, "label[for='anon-consistent-shift-dates']").click()
-    assert browser.find_element(By.ID, "anon-consistent-shift-dates").is_selected()
+    # The preset's ShiftDates shows as its option, ticked and not for the user to untick.
+    choose_preset(browser, server, "shifted")
+    hint = browser.find_element(By.ID, "anon-consistent-preset-hint").text
+    assert "Shifted dates, kept age" in hint and "Keep: PatientAge" in hint
+    shift = option_box(browser, "RetainLongitudinalModifiedDates")
+    assert shift.is_selected() and not shift.is_enabled()
+    assert not any(option_box(browser, o).is_selected() for o in ("RetainLongitudinalFullDates", "CleanDescriptors"))
     browser.find_element(By.ID, "anon-consistent-start").click()
 
     # The Explorer moves to the new study's page, and shows that study.
@@ -190,7 +239,18 @@ def test_anonymize_study_from_explorer(browser: WebDriver, server: OrthancServer
     assert {t["SeriesDescription"] for t in new_tags} == {t["SeriesDescription"] for t in source_tags}
     source_date = source["MainDicomTags"]["StudyDate"]
     assert all("" < t["StudyDate"] < source_date for t in new_tags), "ShiftDates moves dates into the past"
-    assert server.json("/anon-consistent/jobs")[-1]["Description"]["Project"] == project
+    job = last_job(server)
+    assert job["Description"]["Project"] == project
+    # Only what the user chose is sent; the server added the preset to it.
+    assert job["Request"]["Body"] == {
+        "Project": project,
+        "Keep": ["StudyDescription", "SeriesDescription"],
+        "Asynchronous": True,
+        "Preset": "shifted",
+        "Replace": {"PatientName": new_name},
+    }
+    assert job["Request"]["ResolvedBody"]["Keep"] == ["PatientAge", "StudyDescription", "SeriesDescription"]
+    assert {t["PatientAge"] for t in new_tags} == {t["PatientAge"] for t in source_tags} == {"043Y"}
 
 
 def test_server_error_is_shown_in_dialog(browser: WebDriver, server: OrthancServer, source_study: str) -> None:
@@ -226,3 +286,53 @@ def test_button_on_patient_and_series_pages(browser: WebDriver, server: OrthancS
         assert len(browser.find_elements(By.ID, "anon-consistent-button")) == 1
         browser.find_element(By.ID, "anon-consistent-cancel").click()
         wait_for(browser, server, lambda d: not d.find_element(By.ID, "anon-consistent-dialog").is_displayed(), "close")
+
+
+def test_preset_and_option_from_explorer(browser: WebDriver, options_server: OrthancServer) -> None:
+    server = options_server
+    source_study = upload_study(server)
+    source_tags = [tags(server, i) for i in server.study_instances(source_study)]
+    project = f"browser-{uuid.uuid4().hex[:12]}"
+    open_dialog(browser, server, "study", source_study)
+    fill(browser, "anon-consistent-project", project)
+    fill(browser, "anon-consistent-keep", "")
+
+    # A date option of the user replaces the preset's other one, on the form as on the server.
+    choose_preset(browser, server, "shifted")
+    tick(browser, "RetainLongitudinalFullDates")
+    assert option_box(browser, "RetainLongitudinalFullDates").is_selected()
+    assert not option_box(browser, "RetainLongitudinalModifiedDates").is_selected()
+    tick(browser, "RetainLongitudinalFullDates")
+    assert option_box(browser, "RetainLongitudinalModifiedDates").is_selected()
+
+    choose_preset(browser, server, "characteristics")
+    characteristics = option_box(browser, "RetainPatientCharacteristics")
+    assert characteristics.is_selected() and not characteristics.is_enabled()
+    assert not option_box(browser, "RetainLongitudinalModifiedDates").is_selected()
+    tick(browser, "RetainDeviceIdentity")
+    assert option_box(browser, "RetainDeviceIdentity").is_selected()
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(DIALOG_SCREENSHOT))
+    browser.find_element(By.ID, "anon-consistent-start").click()
+
+    wait_for(
+        browser,
+        server,
+        lambda d: re.fullmatch(r"#study\?uuid=(?!" + source_study + r")[0-9a-f-]+", location_hash(d)),
+        "the anonymized study's page",
+    )
+    job = last_job(server)
+    assert job["State"] == "Success", job
+    assert job["Request"]["Body"] == {
+        "Project": project,
+        "Keep": [],
+        "Asynchronous": True,
+        "Preset": "characteristics",
+        "Options": ["RetainDeviceIdentity"],
+    }
+    assert job["Request"]["ResolvedBody"]["Options"] == ["RetainPatientCharacteristics", "RetainDeviceIdentity"]
+    new_tags = [tags(server, i) for i in server.study_instances(job["Content"]["ID"])]
+    # Retain Patient Characteristics keeps sex and age; the Basic Profile alone would not.
+    assert {(t["PatientSex"], t["PatientAge"]) for t in new_tags} == {("M", "043Y")}
+    assert {(t["PatientSex"], t["PatientAge"]) for t in source_tags} == {("M", "043Y")}
+    assert {t["PatientName"] for t in new_tags}.isdisjoint({t["PatientName"] for t in source_tags})

@@ -43,6 +43,7 @@ def test_orthanc_json_loads_the_plugin_from_the_repository_root(tmp_path: Path) 
                 time.sleep(0.2)
         assert answer is not None and answer.status_code == 200, (tmp_path / "orthanc.log").read_text()
         assert answer.json()["ProfileEdition"] == "2026c"
+        assert set(answer.json()["Presets"]) == {"pet-suv", "diffusion-mr", "rt-roi-names"}
         # Closed by default: `make run` must not serve the re-identification key.
         assert answer.json()["AllowMappingExport"] is False
         for path in ("/anon-consistent/projects", "/anon-consistent/projects/default/mapping"):

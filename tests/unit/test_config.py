@@ -33,3 +33,14 @@ def test_tls_or_false_means_the_sdk(orthanc: dict[str, object], loopback: None) 
 def test_bad_loopback_setting_is_refused() -> None:
     with pytest.raises(ConfigError, match="LoopbackHttp"):
         parse_config({"AnonConsistent": {"LoopbackHttp": "sometimes"}}, Path("/"))
+
+
+def test_presets_are_validated_at_start_up() -> None:
+    presets = {"pet-suv": {"Description": "PET", "Keep": ["PatientWeight"]}}
+    config = parse_config({"AnonConsistent": {"Presets": presets}}, Path("/"))
+    assert config.presets["pet-suv"].body == {"Keep": ["PatientWeight"]}
+    assert parse_config({}, Path("/")).presets == {}
+    with pytest.raises(ConfigError, match=r'"AnonConsistent.Presets": preset "broken": "Keep": Unknown DICOM tag'):
+        parse_config({"AnonConsistent": {"Presets": {**presets, "broken": {"Keep": ["Nope"]}}}}, Path("/"))
+    with pytest.raises(ConfigError, match=r'"AnonConsistent.Presets": expected a JSON object'):
+        parse_config({"AnonConsistent": {"Presets": ["pet-suv"]}}, Path("/"))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..presets import Preset, PresetError, parse_presets
 from ..private_blocks import PRIVATE_ATTRIBUTE_EXAMPLE, PrivateAttribute, parse_private_attribute
 from ..profile.safe_private import SafePrivateAttribute, SafePrivateTable, load_safe_private
 from ..pseudonyms import HmacPatientKeys, PatientKeyFactory, RandomPatientKeys
@@ -25,6 +26,7 @@ _KNOWN = {
     "MaxConcurrentJobs",
     "LoopbackHttp",
     "SafePrivateTags",
+    "Presets",
 }
 
 
@@ -44,6 +46,7 @@ class PluginConfig:
     http_threads: int = DEFAULT_HTTP_THREADS
     # The site's additions to Table E.3.10-1 for Retain Safe Private.
     safe_private_tags: tuple[PrivateAttribute, ...] = ()
+    presets: dict[str, Preset] = field(default_factory=dict)
 
     def factories(self) -> tuple[UidFactory, PatientKeyFactory]:
         """New UIDs and patient keys for the configured strategy."""
@@ -112,6 +115,11 @@ def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> P
     else:
         raise ConfigError(f'"{SECTION}.MappingDatabase" must be a non-empty path')
 
+    try:
+        presets = parse_presets(section.get("Presets", {}))
+    except PresetError as error:
+        raise ConfigError(f'"{SECTION}.Presets": {error}') from None
+
     return PluginConfig(
         uid_strategy=strategy,
         uid_root=uid_root,
@@ -122,6 +130,7 @@ def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> P
         loopback_port=int(port) if use_loopback and isinstance(port, int) else None,
         http_threads=http_threads,
         safe_private_tags=_parse_safe_private_tags(section.get("SafePrivateTags", [])),
+        presets=presets,
     )
 
 

@@ -9,13 +9,17 @@
  * study or series page that is about to be shown, so their ids stay unique:
  *   #anon-consistent-button     the entry in the page's "Interact" list
  *   #anon-consistent-dialog     the modal form (overlay)
- *   #anon-consistent-project, -keep, -patient-name, -patient-id, -shift-dates
+ *   #anon-consistent-project, -keep, -patient-name, -patient-id
+ *   #anon-consistent-preset     the presets of GET /anon-consistent ("" = none),
+ *                               #anon-consistent-preset-hint what the chosen one does
+ *   #anon-consistent-option-<Name>  one check box per PS3.15 option ("Options");
+ *                               an option the preset gives is checked and disabled
  *   #anon-consistent-start, #anon-consistent-cancel
  *   #anon-consistent-progress   the progress bar, #anon-consistent-status its text;
  *                               the dialog's data-state is idle|running|error|success
  *
  * The job runs server side (POST /anon-consistent/<level>/<id> with
- * "Asynchronous": true); this script polls /anon-consistent/jobs/<id> and then
+ * "Asynchronous": true, plus "Preset" and "Options" when chosen); this script polls /anon-consistent/jobs/<id> and then
  * opens the anonymized resource. ES5 only: the Explorer targets old browsers.
  */
 (function ($) {
@@ -34,11 +38,33 @@
   };
   var PAGES = '#patient, #study, #series';
   var DEFAULT_KEEP = 'StudyDescription, SeriesDescription';
+  // The options of PS3.15 Table E.1-1, as the "Options" list names them.
+  var OPTIONS = [
+    ['RetainSafePrivate', 'Retain Safe Private (b-values, scaling...)'],
+    ['RetainUIDs', 'Retain UIDs'],
+    ['RetainDeviceIdentity', 'Retain Device Identity'],
+    ['RetainInstitutionIdentity', 'Retain Institution Identity'],
+    ['RetainPatientCharacteristics', 'Retain Patient Characteristics (weight, size, sex, age)'],
+    ['RetainLongitudinalFullDates', 'Retain Longitudinal Full Dates'],
+    ['RetainLongitudinalModifiedDates', 'Retain Longitudinal Modified Dates (shift dates)'],
+    ['CleanDescriptors', 'Clean Descriptors (descriptions, ROI names...)'],
+    ['CleanStructuredContent', 'Clean Structured Content'],
+    ['CleanGraphics', 'Clean Graphics']
+  ];
+  // The two date options exclude each other; the body's one replaces the preset's.
+  var OTHER_DATES = {
+    RetainLongitudinalFullDates: 'RetainLongitudinalModifiedDates',
+    RetainLongitudinalModifiedDates: 'RetainLongitudinalFullDates'
+  };
+  // Booleans a preset may use instead of an entry of its "Options".
+  var ALIASES = { ShiftDates: 'RetainLongitudinalModifiedDates', CleanStructuredContent: 'CleanStructuredContent' };
 
   var item = null;      // <li> holding #anon-consistent-button
   var dialog = null;    // #anon-consistent-dialog
   var run = null;       // the anonymization in progress: {token, level, uuid, job, stop, percent}
   var nextToken = 1;
+  var presets = null;   // name -> content, from GET /anon-consistent (null until loaded)
+  var chosen = {};      // option name -> true: the check boxes the user ticked
 
   var CSS = [
     '#anon-consistent-dialog { position: fixed; top: 0; right: 0; bottom: 0; left: 0;',
@@ -49,6 +75,9 @@
     '#anon-consistent-dialog h3 { margin: 0.6em 0; }',
     '#anon-consistent-dialog label { display: block; margin-top: 0.6em; font-size: 0.9em; }',
     '#anon-consistent-dialog .anon-consistent-hint { margin: 0.2em 0 0; font-size: 0.8em; color: #666; }',
+    '#anon-consistent-preset-hint { white-space: pre-wrap; }',
+    '#anon-consistent-dialog fieldset { margin-top: 0.6em; }',
+    '#anon-consistent-dialog fieldset .ui-controlgroup-controls label { margin-top: 0; }',
     '#anon-consistent-progress { position: relative; height: 1.4em; margin-top: 1em;',
     '  background: #ddd; border-radius: 4px; overflow: hidden; }',
     '#anon-consistent-progress .anon-consistent-bar { position: absolute; top: 0; left: 0;',
@@ -84,6 +113,26 @@
     return box;
   }
 
+  function presetField() {
+    return $('<div>').addClass('anon-consistent-field')
+      .append($('<label>').attr('for', 'anon-consistent-preset').text('Preset'))
+      .append($('<select>').attr({ id: 'anon-consistent-preset', 'data-mini': 'true' })
+        .append($('<option>').attr('value', '').text('None')))
+      .append($('<p>').attr('id', 'anon-consistent-preset-hint').addClass('anon-consistent-hint')
+        .text('A preset configured in orthanc.json; the choices below are added to it.'));
+  }
+
+  function optionsField() {
+    var group = $('<fieldset>').attr({ id: 'anon-consistent-options', 'data-role': 'controlgroup',
+      'data-mini': 'true' }).append($('<legend>').text('PS3.15 options'));
+    $.each(OPTIONS, function (index, option) {
+      var id = 'anon-consistent-option-' + option[0];
+      group.append($('<input>').attr({ type: 'checkbox', id: id, 'data-option': option[0] }))
+        .append($('<label>').attr('for', id).text(option[1]));
+    });
+    return group;
+  }
+
   function button(id, text, icon, theme) {
     return $('<a>').attr({ href: '#', id: id, 'data-role': 'button', 'data-inline': 'true',
       'data-mini': 'true', 'data-icon': icon, 'data-theme': theme }).text(text);
@@ -100,15 +149,12 @@
       .append($('<h3>').attr('id', 'anon-consistent-title'))
       .append(field('anon-consistent-project', 'Project',
         'Same project = same pseudonyms and UIDs as earlier runs.'))
+      .append(presetField())
       .append(field('anon-consistent-keep', 'Tags to keep',
         'Comma-separated DICOM keywords, e.g. StudyDescription, SeriesDescription'))
       .append(field('anon-consistent-patient-name', 'New PatientName (optional)'))
       .append(field('anon-consistent-patient-id', 'New PatientID (optional)'))
-      .append($('<div>').addClass('anon-consistent-field')
-        .append($('<input>').attr({ type: 'checkbox', id: 'anon-consistent-shift-dates' })
-          .attr('data-mini', 'true'))
-        .append($('<label>').attr('for', 'anon-consistent-shift-dates')
-          .text('Shift dates (keep intervals, hide real dates)')))
+      .append(optionsField())
       .append($('<div>').attr('id', 'anon-consistent-progress').hide()
         .append($('<div>').addClass('anon-consistent-bar')))
       .append($('<p>').attr({ id: 'anon-consistent-status', role: 'status', 'aria-live': 'polite' }))
@@ -170,15 +216,107 @@
 
   function setInputsEnabled(enabled) {
     var texts = $('input[type="text"]', dialog);
-    var box = $('#anon-consistent-shift-dates', dialog);
+    var select = $('#anon-consistent-preset', dialog);
     texts.prop('disabled', !enabled);
-    box.prop('disabled', !enabled);
+    select.prop('disabled', !enabled);
     try {
       texts.textinput(enabled ? 'enable' : 'disable');
-      box.checkboxradio(enabled ? 'enable' : 'disable');
+      select.selectmenu(enabled ? 'enable' : 'disable');
     } catch (ignored) {
       // Not enhanced yet: the "disabled" properties above are enough.
     }
+    showOptions(enabled);
+  }
+
+  function selectedPreset() {
+    var name = $('#anon-consistent-preset', dialog).val();
+    return name && presets && presets.hasOwnProperty(name) ? presets[name] : null;
+  }
+
+  // The options a preset gives: its "Options" and its boolean aliases.
+  function presetOptions(preset) {
+    var given = {};
+    if (preset && $.isArray(preset.Options)) {
+      $.each(preset.Options, function (index, name) { given[name] = true; });
+    }
+    $.each(ALIASES, function (alias, name) {
+      if (preset && preset[alias] === true) {
+        given[name] = true;
+      }
+    });
+    return given;
+  }
+
+  // What the server will apply: the preset's options (but a date option the
+  // user ticked replaces the preset's other one) plus the ticked ones.
+  function effectiveFromPreset(name, given) {
+    return given[name] === true && !chosen[OTHER_DATES[name]];
+  }
+
+  function showOptions(enabled) {
+    var given = presetOptions(selectedPreset());
+    $.each(OPTIONS, function (index, option) {
+      var name = option[0];
+      var box = $('#anon-consistent-option-' + name, dialog);
+      var fromPreset = effectiveFromPreset(name, given);
+      box.prop('checked', fromPreset || chosen[name] === true)
+        .prop('disabled', !enabled || fromPreset)
+        .attr('data-from-preset', fromPreset ? 'true' : null);
+      try {
+        box.checkboxradio('refresh');
+      } catch (ignored) {
+        // Not enhanced yet: jQuery Mobile reads the properties when it enhances it.
+      }
+    });
+  }
+
+  function describePreset(name) {
+    var preset = presets && presets[name];
+    var parts = [];
+    if (!preset) {
+      return 'A preset configured in orthanc.json; the choices below are added to it.';
+    }
+    $.each(preset, function (key, value) {
+      if (key === 'Description') {
+        return;
+      }
+      if ($.isArray(value)) {
+        value = value.join(', ');
+      } else if (value && typeof value === 'object') {
+        value = $.map(value, function (v, k) { return k; }).join(', ');
+      }
+      parts.push(key + ': ' + value);
+    });
+    return (preset.Description ? preset.Description + '\n' : '') + parts.join('; ');
+  }
+
+  function loadPresets() {
+    if (presets) {
+      return;
+    }
+    $.ajax({
+      url: API,
+      dataType: 'json',
+      cache: false,
+      success: function (answer) {
+        var select = $('#anon-consistent-preset', dialog);
+        if (presets) {
+          return;
+        }
+        presets = (answer && answer.Presets) || {};
+        $.each(presets, function (name) {
+          select.append($('<option>').attr('value', name).text(name));
+        });
+        try {
+          select.selectmenu('refresh', true);
+        } catch (ignored) {
+          // Not enhanced yet.
+        }
+      },
+      error: function (xhr) {
+        $('#anon-consistent-preset-hint', dialog).text(describeError(xhr, 'Cannot list the presets'));
+      }
+    });
   }
 
   function showStatus(state, text, percent) {
@@ -211,6 +349,7 @@
     if (!run) {
       showStatus('idle', '');
     }
+    loadPresets();
     dialog.show();
     $('#anon-consistent-project', dialog).focus();
   }
@@ -256,11 +395,24 @@
     var body = {
       Project: $.trim($('#anon-consistent-project', dialog).val()),
       Keep: splitKeywords($('#anon-consistent-keep', dialog).val()),
-      ShiftDates: $('#anon-consistent-shift-dates', dialog).is(':checked'),
       Asynchronous: true
     };
     var name = $.trim($('#anon-consistent-patient-name', dialog).val());
     var id = $.trim($('#anon-consistent-patient-id', dialog).val());
+    var preset = $('#anon-consistent-preset', dialog).val();
+    var options = [];
+    // Only the ticked ones: the server adds the preset's own.
+    $.each(OPTIONS, function (index, option) {
+      if (chosen[option[0]]) {
+        options.push(option[0]);
+      }
+    });
+    if (preset) {
+      body.Preset = preset;
+    }
+    if (options.length) {
+      body.Options = options;
+    }
     if (name || id) {
       body.Replace = {};
       if (name) {
@@ -419,6 +571,20 @@
       start();
     }
   }
+
+  $(document).on('change', '#anon-consistent-preset', function () {
+    $('#anon-consistent-preset-hint', dialog).text(describePreset($(this).val()));
+    showOptions(!run);
+  });
+
+  $(document).on('change', '#anon-consistent-options input[type="checkbox"]', function () {
+    var name = $(this).attr('data-option');
+    chosen[name] = $(this).is(':checked');
+    if (chosen[name] && OTHER_DATES[name]) {
+      chosen[OTHER_DATES[name]] = false;  // the two date options exclude each other
+    }
+    showOptions(!run);
+  });
 
   $(document).on('click', '#anon-consistent-start', function (event) {
     event.preventDefault();

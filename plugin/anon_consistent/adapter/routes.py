@@ -11,7 +11,8 @@ from typing import Any
 
 from .. import __version__
 from ..mapping_store import MappingStore
-from ..options import PROJECT_NAME, OptionsError, parse_options
+from ..options import PROJECT_NAME, OptionsError
+from ..presets import parse_request
 from ..service import Anonymizer, Level, NothingAnonymized, ResourceNotFound
 from .config import PluginConfig
 from .gateway import SdkGateway
@@ -52,15 +53,17 @@ class Routes:
             "UidRoot": self.config.uid_root,
             "AllowMappingExport": self.config.allow_mapping_export,
             "SafePrivateTags": [attribute.as_json() for attribute in self.config.safe_private_tags],
+            "Presets": {name: preset.as_json() for name, preset in self.config.presets.items()},
         }
 
     def anonymize(self, request: Request) -> dict[str, object]:
         plural, resource_id = request["groups"]
         level = Level.from_plural(plural)
         try:
-            options = parse_options(request.get("body"))  # a bad body costs no I/O
+            resolved = parse_request(request.get("body"), self.config.presets)  # a bad body costs no I/O
         except OptionsError as error:
             raise HttpError(400, str(error)) from None
+        options = resolved.options
         try:
             instance_ids = self.anonymizer.list_instances(level, resource_id)
         except ResourceNotFound:
@@ -71,9 +74,14 @@ class Routes:
                 result = self.anonymizer.run(level, instance_ids, options, progress, gateway=gateway, on_stored=stored)
             return result.as_json(options.project)
 
-        description = {"Level": level.label, "Resource": resource_id, "Project": options.project}
+        description: dict[str, object] = {"Level": level.label, "Resource": resource_id, "Project": options.project}
         if options.asynchronous:
             call = {"Method": "POST", "Uri": f"{PREFIX}/{plural}/{resource_id}", "Body": _body_json(request)}
+            if resolved.preset is not None:
+                # "Body" re-runs the call with the preset as configured then; "ResolvedBody"
+                # is what this run applied, and re-runs it without any preset.
+                description["Preset"] = resolved.preset
+                call["ResolvedBody"] = resolved.resolved_body
             job = self.jobs.submit(run, description, options.priority, request=call, total=len(instance_ids))
             return {"ID": job.id, "Path": f"{PREFIX}/jobs/{job.id}"}
         try:
