@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .options import PROJECT_NAME, AnonymizationOptions, OptionsError, parse_options, parse_tag
+from .ps315_options import ALIASES, FULL_DATES, MODIFIED_DATES
 from .request_body import BodyRefused, check_body
 
 PRESET_NAME = PROJECT_NAME
@@ -41,11 +42,9 @@ CALLER_ONLY = {
 
 _TAG_LISTS = ("Keep", "Remove")
 _OPTIONS = "Options"
-_FULL_DATES = "RetainLongitudinalFullDates"
-_MODIFIED_DATES = "RetainLongitudinalModifiedDates"
 # Booleans that are other names of an option of the "Options" list.
-_ALIASES = {"ShiftDates": _MODIFIED_DATES, "CleanStructuredContent": "CleanStructuredContent"}
-_EXCLUDES = {_FULL_DATES: _MODIFIED_DATES, _MODIFIED_DATES: _FULL_DATES}
+_ALIASES = ALIASES
+_EXCLUDES = {FULL_DATES: MODIFIED_DATES, MODIFIED_DATES: FULL_DATES}
 
 
 class PresetError(ValueError):
