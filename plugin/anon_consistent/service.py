@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
-from .call_locks import InstanceLocks, LockWaitCancelled
+from .call_locks import Claim, InstanceLocks, LockWaitCancelled
 from .errors import describe_unexpected
 from .mapping_store import MappingStore
 from .options import FORCE_REQUIRED, AnonymizationOptions
@@ -127,6 +127,10 @@ class Anonymizer:
     uid_factory: UidFactory
     patient_keys: PatientKeyFactory
     locks: InstanceLocks = field(default_factory=InstanceLocks)
+    # Called when a call must wait for an earlier one on the same instances:
+    # the adapter stops loopback transfers that the waiting call's HTTP
+    # thread could starve.
+    on_lock_wait: Callable[[], None] = field(default=lambda: None)
     # Table E.3.10-1, extended with the site's "SafePrivateTags".
     safe_private: SafePrivateTable = field(default_factory=load_safe_private)
 
@@ -141,15 +145,23 @@ class Anonymizer:
         on_progress: Callable[[int, int], bool] = lambda done, total: True,
         gateway: OrthancGateway | None = None,
         on_stored: Callable[[int], None] = lambda stored: None,
+        claim: Claim | None = None,
     ) -> AnonymizationResult:
         """Anonymize ``instance_ids``; ``on_progress`` returning False cancels.
 
         ``gateway`` overrides the default one for this call (the adapter picks
         the transport per call); ``on_stored`` receives the running count of
         stored instances, so that an interrupted call can say how far it got.
+        ``claim`` is the place in line a job took when it was submitted.
         """
         try:
-            with self.locks.hold(options.project, instance_ids, lambda: on_progress(0, len(instance_ids))):
+            with self.locks.hold(
+                options.project,
+                instance_ids,
+                keep_waiting=lambda: on_progress(0, len(instance_ids)),
+                on_wait=self.on_lock_wait,
+                claim=claim,
+            ):
                 return self._run(level, instance_ids, options, on_progress, gateway or self.gateway, on_stored)
         except LockWaitCancelled as stop:
             raise Cancelled(f"{stop}; nothing stored") from None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -205,3 +207,68 @@ def test_calls_waiting_for_a_running_job_do_not_starve_its_transfers(tmp_path: P
         assert statuses == [200] * 8
         assert server.json(job["Path"])["State"] == "Success"
         assert "busy" not in server.log_tail(400)  # no transfer waited for its timeout
+
+
+def raw_post(port: int, path: str, body: bytes) -> socket.socket:
+    """Connect and send at once: a burst that reaches Orthanc's HTTP threads before Python sees any call."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    sock.sendall(head.encode() + body)
+    return sock
+
+
+def read_status(sock: socket.socket, timeout: float) -> int:
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    finally:
+        sock.close()
+    return int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
+
+
+@pytest.mark.parametrize("threads", [5, 6, 7])
+def test_a_burst_on_one_series_never_waits_for_a_transfer_timeout(tmp_path: Path, threads: int) -> None:
+    """As many calls on the same series as HTTP threads, sent in one burst: the later ones hold threads
+    while they wait for the first, whose loopback transfer must not queue behind them."""
+    with OrthancServer(tmp_path / "orthanc", HttpThreadsCount=threads) as server:
+        (series,) = upload_series(server, small_series(1))
+        body = json.dumps({"Project": "burst"}).encode()
+        started = time.monotonic()
+        with SystemProbe(server) as probe:
+            sockets = [raw_post(server.port, f"/anon-consistent/series/{series}", body) for _ in range(threads)]
+            with ThreadPoolExecutor(threads) as pool:
+                statuses = list(pool.map(lambda s: read_status(s, CALL_TIMEOUT), sockets))
+        wall = time.monotonic() - started
+        print(
+            f"burst of {threads} on one series, HttpThreadsCount={threads}: {wall:.2f} s, "
+            f"/system worst {max(probe.latencies):.3f} s"
+        )
+        assert statuses == [200] * threads
+        assert wall < 10, wall  # a stall waited 60 s for the transfer timeout
+        assert max(probe.latencies) < 2.0, sorted(probe.latencies)[-3:]
+        assert "busy" not in server.log_tail(400)
+
+
+def test_a_queued_job_runs_before_a_later_synchronous_call_on_its_instances(tmp_path: Path) -> None:
+    """Arrival order holds for jobs too: a job submitted earlier (queued behind another job) must not
+    overwrite the result of a synchronous call that arrived after it."""
+    with OrthancServer(tmp_path / "orthanc", plugin_config={"MaxConcurrentJobs": 1}) as server:
+        busy = server.upload_all(one_study(150))[0]["ParentStudy"]
+        (series,) = upload_series(server, small_series(1))
+        first = server.post(f"/anon-consistent/studies/{busy}", {"Project": "other", "Asynchronous": True}).json()
+        wait_until(lambda: server.json(first["Path"])["State"] == "Running", 30, "the worker to be busy")
+        earlier = {"Project": "order", "Asynchronous": True, "Replace": {"StudyDescription": "EARLIER-JOB"}}
+        queued = server.post(f"/anon-consistent/series/{series}", earlier).json()
+        assert server.json(queued["Path"])["State"] == "Pending"
+        later = server.post(
+            f"/anon-consistent/series/{series}", {"Project": "order", "Replace": {"StudyDescription": "LATER-SYNC"}}
+        )
+        assert later.status_code == 200
+        assert server.json(queued["Path"])["State"] == "Success"  # it ran first, the later call waited
+        stored = {
+            server.json(f"/instances/{i['ID']}/simplified-tags").get("StudyDescription")
+            for i in server.json(f"/series/{later.json()['ID']}/instances")
+        }
+        assert stored == {"LATER-SYNC"}

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from anon_consistent.adapter.jobs import JobQueue
+from anon_consistent.call_locks import Claim, InstanceLocks
 from anon_consistent.job_store import JobRecord, JobStore
 from anon_consistent.mapping_store import MappingStore
 from anon_consistent.service import Cancelled
@@ -142,4 +143,55 @@ def test_a_failed_job_reports_and_logs_no_value(caplog: pytest.LogCaptureFixture
         wait_until(lambda: job.state == "Failure", 5, "the job to fail")
     assert job.as_json()["ErrorDescription"] == "ValueError: Invalid value for VR UI: '…'"
     assert "0604688119" not in caplog.text and "Invalid value for VR UI" in caplog.text
+    queue.stop()
+
+
+def test_a_later_higher_priority_job_on_the_same_instances_lets_the_earlier_one_run_first() -> None:
+    """Tickets follow submission; priority must not make a worker wait for a job that no worker can start."""
+    locks = InstanceLocks()
+    queue = JobQueue(workers=1, locks=locks)
+    gate = threading.Event()
+    order: list[str] = []
+
+    def blocker(progress: object, stored: object) -> dict[str, object]:
+        gate.wait(10)
+        return {}
+
+    def recorder(name: str, claim: Claim):
+        def body(progress: object, stored: object) -> dict[str, object]:
+            with locks.hold("p", {"a"}, claim=claim):  # what Anonymizer.run does with a job's claim
+                order.append(name)
+            return {}
+
+        return body
+
+    first = queue.submit(blocker, {})
+    wait_until(lambda: first.state == "Running", 5, "the worker to be busy")
+    low_claim = locks.claim("p", {"a"})
+    low = queue.submit(recorder("earlier, low priority", low_claim), {}, priority=0, claim=low_claim)
+    high_claim = locks.claim("p", {"a"})
+    high = queue.submit(recorder("later, high priority", high_claim), {}, priority=10, claim=high_claim)
+    gate.set()
+    wait_until(lambda: low.state == "Success" and high.state == "Success", 5, "both jobs")
+    assert order == ["earlier, low priority", "later, high priority"]
+    assert locks.waiting() == 0
+    queue.stop()
+
+
+def test_a_cancelled_queued_job_leaves_the_line() -> None:
+    locks = InstanceLocks()
+    queue = JobQueue(workers=1, locks=locks)
+    gate = threading.Event()
+    def blocker(progress: object, stored: object) -> dict[str, object]:
+        gate.wait(10)
+        return {}
+
+    busy = queue.submit(blocker, {})
+    wait_until(lambda: busy.state == "Running", 5, "the worker to be busy")
+    claim = locks.claim("p", {"a"})
+    queued = queue.submit(lambda progress, stored: {}, {}, claim=claim)
+    queue.cancel(queued.id)
+    with locks.hold("p", {"a"}, keep_waiting=lambda: False):  # would raise if the cancelled job still held its place
+        pass
+    gate.set()
     queue.stop()

@@ -58,8 +58,9 @@ def register(orthanc: Any) -> Routes | None:
         uid_factory=uid_factory,
         patient_keys=patient_keys,
         safe_private=config.safe_private(),
+        on_lock_wait=gateway.yield_http_threads,
     )
-    jobs = JobQueue(config.max_concurrent_jobs, JobStore(store))
+    jobs = JobQueue(config.max_concurrent_jobs, JobStore(store), anonymizer.locks)
     routes = Routes(anonymizer=anonymizer, gateway=gateway, store=store, jobs=jobs, config=config)
     for uri, callback in routes.table().items():
         orthanc.RegisterRestCallback(uri, callback)

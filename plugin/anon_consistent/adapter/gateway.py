@@ -30,6 +30,9 @@ class SdkGateway:
         """The gateway one call uses; the SDK needs no HTTP thread, so always this one."""
         yield self
 
+    def yield_http_threads(self) -> None:
+        """Calls are waiting while holding HTTP threads; the SDK needs none, so nothing to do."""
+
     def synchronous_call(self) -> AbstractContextManager[None]:
         """A call that holds an HTTP thread; only loopback needs to count them."""
         return nullcontext()

@@ -23,6 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..call_locks import Claim, InstanceLocks
 from ..errors import describe_unexpected
 from ..job_store import JobRecord, JobStore, interruption_message
 from ..service import Cancelled, NothingAnonymized
@@ -42,6 +43,9 @@ class Job:
     body: JobBody | None
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     cancelled_by_user: bool = False
+    # Its place in line for its instances, taken at submission (see call_locks).
+    claim: Claim | None = None
+    queue_key: tuple[float, int] = (0.0, 0)
 
     # The record's fields, read by the routes and the tests.
     @property
@@ -79,8 +83,10 @@ class Job:
 
 
 class JobQueue:
-    def __init__(self, workers: int, store: JobStore | None = None) -> None:
+    def __init__(self, workers: int, store: JobStore | None = None, locks: InstanceLocks | None = None) -> None:
         self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._locks = locks
+        self._by_claim: dict[int, Job] = {}  # claim ticket -> its queued job
         self._lock = threading.Lock()
         self._store = store
         self._stopping = False
@@ -107,17 +113,20 @@ class JobQueue:
         priority: int = 0,
         request: dict[str, object] | None = None,
         total: int = 0,
+        claim: Claim | None = None,
     ) -> Job:
         record = JobRecord(
             id=str(uuid.uuid4()), state="Pending", description=description, request=request or {}, total=total
         )
-        job = Job(record=record, body=body)
+        job = Job(record=record, body=body, claim=claim, queue_key=(-priority, next(self._order)))
         if self._store is not None:
             self._store.insert(record)
         with self._lock:
             self._jobs[job.id] = job
+            if claim is not None:
+                self._by_claim[claim.ticket] = job
             self._forget_old_jobs()
-        self._pending.put((-priority, next(self._order), job))
+        self._pending.put((*job.queue_key, job))
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -168,9 +177,36 @@ class JobQueue:
             with self._lock:
                 if job.record.state != "Pending":
                     continue
+                job = self._first_in_line(job)
                 job.record.state = "Running"
             self._save_state(job)
             self._run(job)
+
+    def _first_in_line(self, job: Job) -> Job:
+        """``job``, or the earlier queued job it would wait for (lock held).
+
+        A job waits for every earlier call on its instances. If the earlier
+        one is a job still queued (lower priority, say), running ``job`` now
+        would hold this worker while the other one may find none: the
+        earlier job runs first, and ``job`` goes back in the queue.
+        """
+        chosen = job
+        while self._locks is not None and chosen.claim is not None:
+            blocker = self._locks.earliest_unstarted_blocker(chosen.claim)
+            earlier = self._by_claim.get(blocker.ticket) if blocker is not None else None
+            if earlier is None or earlier.record.state != "Pending":
+                break
+            chosen = earlier
+        if chosen is not job:
+            self._pending.put((*job.queue_key, job))
+        return chosen
+
+    def _release_claim(self, job: Job) -> None:
+        """A job that ends, run or not, leaves the line (the service releases it after a run too)."""
+        if job.claim is not None:
+            self._by_claim.pop(job.claim.ticket, None)
+            if self._locks is not None:
+                self._locks.release(job.claim)
 
     def _run(self, job: Job) -> None:
         record = job.record
@@ -214,6 +250,7 @@ class JobQueue:
         record = job.record
         record.error, record.completed = message, time.time()
         record.state = state
+        self._release_claim(job)
         self._save_state(job)
 
     def _save_state(self, job: Job) -> None:

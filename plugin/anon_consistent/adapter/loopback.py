@@ -21,6 +21,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 # other clients, and then every call uses the SDK for CONGESTION_SECONDS.
 REQUEST_TIMEOUT_SECONDS = 60
 CONGESTION_SECONDS = 30.0
+# How long loopback rests after a call had to wait for an earlier one.
+YIELD_SECONDS = 5.0
 # HTTP threads a lease may never take: Explorer, /system and other clients.
 RESERVED_HTTP_THREADS = 2
 # A call's pipeline has at most one read and one store in flight.
@@ -51,6 +54,10 @@ class LoopbackUnavailable(RuntimeError):
 
 class LoopbackBusy(RuntimeError):
     """This one request timed out: use the SDK for it, keep loopback for the next."""
+
+
+class LoopbackYielded(RuntimeError):
+    """Loopback was given up for a moment because calls are waiting (yield_http_threads)."""
 
 
 class HttpThreadBudget:
@@ -118,6 +125,9 @@ class LoopbackGateway(SdkGateway):
         )
         self._fallback = False
         self._congested_until = 0.0
+        self._in_flight: set[http.client.HTTPConnection] = set()
+        self._in_flight_lock = threading.Lock()
+        self._yields = 0
 
     def synchronous_call(self) -> AbstractContextManager[None]:
         return self._budget.synchronous_call()
@@ -149,14 +159,27 @@ class LoopbackGateway(SdkGateway):
             headers["Content-Type"] = "application/dicom"
         for attempt in (1, 2):
             connection = self._connection()
+            generation = self._yields
             try:
+                if connection.sock is None:
+                    # Connecting needs no HTTP thread (the listen backlog); with the
+                    # socket in place, yield_http_threads can cut what follows.
+                    connection.connect()
+                with self._in_flight_lock:
+                    if self._congested():
+                        raise LoopbackYielded("other calls are waiting")
+                    generation = self._yields  # a later yield cuts this connection
+                    self._in_flight.add(connection)
                 connection.request(method, path, body=body, headers=headers)
                 response = connection.getresponse()
                 return response.status, response.read()
-            except _RETRYABLE:
-                # Orthanc closes idle keep-alive connections after a second.
+            except _RETRYABLE as error:
+                # Orthanc closes idle keep-alive connections after a second;
+                # yield_http_threads closes ours on purpose.
                 connection.close()
                 self._local.connection = None
+                if self._yields != generation:
+                    raise LoopbackYielded(str(error)) from error
                 if attempt == 2:
                     raise
             except TimeoutError as error:
@@ -166,8 +189,31 @@ class LoopbackGateway(SdkGateway):
             except OSError as error:
                 connection.close()
                 self._local.connection = None
+                if self._yields != generation:
+                    raise LoopbackYielded(str(error)) from error
                 raise LoopbackUnavailable(str(error)) from error
+            finally:
+                with self._in_flight_lock:
+                    self._in_flight.discard(connection)
         raise AssertionError("unreachable")
+
+    def yield_http_threads(self) -> None:
+        """A call is waiting for an earlier one while holding an HTTP thread: stop loopback for a while.
+
+        Its thread may be the one an earlier call's transfer is queued for, so
+        the transfers in flight are cut (they are redone through the SDK,
+        which needs no HTTP thread) and new ones use the SDK for YIELD_SECONDS.
+        """
+        with self._in_flight_lock:
+            self._yields += 1
+            self._congested_until = max(self._congested_until, time.monotonic() + YIELD_SECONDS)
+            for connection in self._in_flight:
+                sock = connection.sock
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass  # already closed
 
     def _give_up(self, reason: str) -> None:
         if not self._fallback:
@@ -196,6 +242,8 @@ class LoopbackGateway(SdkGateway):
         except LoopbackBusy:
             self._busy()
             return super().read_instance(instance_id)
+        except LoopbackYielded:
+            return super().read_instance(instance_id)
         if status == 404:
             raise ResourceNotFound(f"instance {instance_id}")
         if status in (401, 403):
@@ -215,6 +263,8 @@ class LoopbackGateway(SdkGateway):
             return super().store_instance(data)
         except LoopbackBusy:
             self._busy()
+            return super().store_instance(data)
+        except LoopbackYielded:
             return super().store_instance(data)
         if status in (401, 403):
             self._give_up(f"POST answered {status}")

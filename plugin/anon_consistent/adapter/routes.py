@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__
+from ..call_locks import Claim
 from ..mapping_store import MappingStore
 from ..options import PROJECT_NAME, OptionsError
 from ..presets import parse_request
@@ -69,20 +70,32 @@ class Routes:
         except ResourceNotFound:
             raise HttpError(404, f"Unknown {level.label.lower()}: {resource_id}") from None
 
+        claim: Claim | None = None  # a job takes its place in line when submitted
+
         def run(progress: ProgressCallback, stored: StoredCallback) -> dict[str, object]:
             with self.gateway.for_call() as gateway:
-                result = self.anonymizer.run(level, instance_ids, options, progress, gateway=gateway, on_stored=stored)
+                result = self.anonymizer.run(
+                    level, instance_ids, options, progress, gateway=gateway, on_stored=stored, claim=claim
+                )
             return result.as_json(options.project)
 
         description: dict[str, object] = {"Level": level.label, "Resource": resource_id, "Project": options.project}
         if options.asynchronous:
-            call = {"Method": "POST", "Uri": f"{PREFIX}/{plural}/{resource_id}", "Body": _body_json(request)}
+            call = {"Method": "POST", "Uri": f"{PREFIX}/{plural}/{resource_id}", "Body": _recorded_body(request)}
             if resolved.preset is not None:
                 # "Body" re-runs the call with the preset as configured then; "ResolvedBody"
                 # is what this run applied, and re-runs it without any preset.
                 description["Preset"] = resolved.preset
-                call["ResolvedBody"] = resolved.resolved_body
-            job = self.jobs.submit(run, description, options.priority, request=call, total=len(instance_ids))
+                applied = json.dumps(resolved.resolved_body)
+                call["ResolvedBody"] = (
+                    resolved.resolved_body
+                    if len(applied) <= MAX_RECORDED_BODY_BYTES
+                    else {"NotRecorded": f"{len(applied)} bytes is larger than the {MAX_RECORDED_BODY_BYTES} recorded"}
+                )
+            claim = self.anonymizer.locks.claim(options.project, instance_ids)
+            job = self.jobs.submit(
+                run, description, options.priority, request=call, total=len(instance_ids), claim=claim
+            )
             return {"ID": job.id, "Path": f"{PREFIX}/jobs/{job.id}"}
         try:
             with self.gateway.synchronous_call():  # this HTTP thread is held until the answer
@@ -156,10 +169,19 @@ class Routes:
         return {"Project": project, "Matches": [row.as_json() for row in found]}
 
 
-def _body_json(request: Request) -> object:
+# A job's record keeps its body so that an interrupted job names the call to
+# re-run; a body larger than this is not kept (jobs are listed and reloaded whole).
+MAX_RECORDED_BODY_BYTES = 16 * 1024
+
+
+def _recorded_body(request: Request) -> object:
     """The request body as recorded with a job (it was parsed once already, so it is valid)."""
     body = request.get("body")
-    return json.loads(body) if body and body.strip() else {}
+    if not body or not body.strip():
+        return {}
+    if len(body) > MAX_RECORDED_BODY_BYTES:
+        return {"NotRecorded": f"a body of {len(body)} bytes is larger than the {MAX_RECORDED_BODY_BYTES} recorded"}
+    return json.loads(body)
 
 
 def _query(request: Request, name: str, default: str) -> str:
