@@ -44,6 +44,7 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
 from .descriptor_terms import (
+    INVISIBLE,
     SEPARATORS,
     canonical,
     compile_matcher,
@@ -133,6 +134,7 @@ _SEPARATOR_RUN = re.compile(_SEP_RUN)
 _ONLY_SEPARATORS = re.compile(_SEP_RUN + r"\Z")
 _EMPTY_BRACKETS = re.compile(rf"[ \t]*(?:\({_SEP_RUN}\)|\[{_SEP_RUN}\]|\{{{_SEP_RUN}\}}|<{_SEP_RUN}>)")
 _DIGITS = re.compile(r"\d+")
+_NO_INVISIBLE = str.maketrans(dict.fromkeys(INVISIBLE))
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,8 @@ def _clean_value(value: str, identifiers: InstanceIdentifiers) -> str:
     # Every pass removes at least one letter or digit and adds none: it ends.
     while spans := _spans(value, identifiers):
         value = _splice(value, spans)
+        # An invisible character left beside what went would be a stray.
+        value = value.translate(_NO_INVISIBLE).strip(" \t")
     return value
 
 

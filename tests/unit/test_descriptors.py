@@ -129,6 +129,37 @@ def test_ids(text: str, expected: str) -> None:
     assert clean(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("AX PT 12345 T1", "AX T1"),  # a one-word ID split where letters and digits meet
+        ("AX PT-12345", "AX"),
+        ("pt_12345 T1", "T1"),
+        ("seen 12345 T1", "seen T1"),  # the long number of an alphanumeric ID alone
+        ("A2023-X001 CT", "CT"),
+        ("a 2023 x 001", ""),
+        ("CT 2023", "CT 2023"),  # a short number of the ID alone is not the ID
+    ],
+)
+def test_one_word_ids_split_by_separators(text: str, expected: str) -> None:
+    ids = InstanceIdentifiers(ids=("PT12345", "A2023X001"))
+    assert clean_descriptor(text, ids) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("AX DO\u00adE T1", "AX T1"),  # soft hyphen
+        ("AX J\u200bOHN D\u200cO\u200dE T1", "AX T1"),  # zero-width space, non-joiner, joiner
+        ("\u2060DOE\ufeff T1", "T1"),  # word joiner, BOM: no stray invisible left
+        ("AX 123\u200b45", "AX"),
+        ("AX\u200bT1", "AX\u200bT1"),  # nothing removed: unchanged
+    ],
+)
+def test_invisible_characters_do_not_hide_an_identifier(text: str, expected: str) -> None:
+    assert clean(text) == expected
+
+
 def test_ids_stored_with_leading_zeros_and_short_ids() -> None:
     ids = InstanceIdentifiers(ids=("0012345", "123", "7", "ABCD"))
     assert clean_descriptor("MRN 12345", ids) == "MRN"
