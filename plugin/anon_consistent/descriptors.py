@@ -30,6 +30,9 @@ occurrences count:
   its times as ``HHMMSS`` or ``HH.MM.SS``; and whatever the instance, any
   valid date (YYYYMMDD, YYYY-MM-DD, DD.MM.YYYY, DD/MM/YYYY, MM/DD/YYYY, 15 Jan
   2023), time (``HH:MM[:SS]``, ``HHMMSS.F``), dotted UID or e-mail address.
+  With Retain Longitudinal Temporal Information with Full Dates, which keeps
+  the dates, only the birth date and time are removed (in the spellings
+  above), not the other dates nor any date or time by shape.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from dataclasses import dataclass, field
 from pydicom.datadict import DicomDictionary
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
+from pydicom.tag import Tag
 
 from .descriptor_terms import (
     INVISIBLE,
@@ -94,6 +98,7 @@ NESTED_KEYWORDS = {
 _TAGS_BY_VR = {
     vr: frozenset(tag for tag, entry in DicomDictionary.items() if entry[0] == vr) for vr in ("PN", "DA", "DT", "TM")
 }
+_BIRTH = frozenset(Tag(keyword) for keyword in ("PatientBirthDate", "PatientBirthTime"))
 _MONTH = r"(?:0[1-9]|1[0-2])"
 _DAY = r"(?:0[1-9]|[12]\d|3[01])"
 _DAY_OR_MONTH = r"(?:0?[1-9]|[12]\d|3[01])"
@@ -105,30 +110,32 @@ _MONTH_NAME = (
 )
 # Shapes removed whatever the instance: they are dates, times or UIDs of someone.
 # Matched on folded (lower-case) text.
-_SHAPES = re.compile(
-    "|".join(
-        (
-            # DA or DT: YYYYMMDD[HH[MM[SS[.F]]]][&ZZXX]
-            rf"(?<!\d){_YEAR}{_MONTH}{_DAY}(?:\d\d(?:\d\d(?:\d\d(?:\.\d{{1,6}})?)?)?)?(?:[+-]\d{{4}})?(?!\d)",
-            # YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, with an ISO 8601 time
-            rf"(?<!\d){_YEAR}(?P<a>[-/.]){_DAY_OR_MONTH}(?P=a){_DAY_OR_MONTH}"
-            rf"(?:[t ]{_HOUR}:{_MINUTE}(?::{_MINUTE}(?:[.,]\d+)?)?(?:z|[+-]\d\d:?\d\d)?)?(?!\d)",
-            # DD.MM.YYYY, DD/MM/YYYY, MM/DD/YYYY, DD-MM-YYYY
-            rf"(?<!\d){_DAY_OR_MONTH}(?P<b>[-/.]){_DAY_OR_MONTH}(?P=b){_YEAR}(?!\d)",
-            # 15 Jan 2023, 15-JAN-2023, Jan 15th, 2023
-            rf"(?<!\d){_DAY_OR_MONTH}[\s\-./]*{_MONTH_NAME}[\s\-./,]*{_YEAR}(?!\d)",
-            rf"(?<![^\W\d_]){_MONTH_NAME}[\s\-./]*{_DAY_OR_MONTH}(?:st|nd|rd|th)?[\s\-./,]*{_YEAR}(?!\d)",
-            # HH:MM[:SS[.F]] [am|pm]; one-digit hours only with seconds or am/pm (1:20 may be a ratio)
-            rf"(?<![\d:]){_HOUR}:{_MINUTE}(?::{_MINUTE}(?:[.,]\d{{1,6}})?)?(?:\s?[ap]\.?m\b\.?)?(?![\d:])",
-            rf"(?<![\d:])\d:{_MINUTE}(?::{_MINUTE}|\s?[ap]\.?m\b\.?)(?![\d:])",
-            # TM with a fraction, HHMMSS.F: plain HHMMSS is too often just a number
-            rf"(?<!\d)(?<!\d\.){_HOUR}{_MINUTE}{_MINUTE}\.\d{{1,6}}(?!\.?\d)",
-            # UIDs (and IP addresses): four or more dotted numbers
-            r"(?<!\d)(?<!\d\.)\d+(?:\.\d+){3,}(?!\.?\d)",
-            r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+",  # e-mail
-        )
-    )
+_DATE_SHAPES = (
+    # DA or DT: YYYYMMDD[HH[MM[SS[.F]]]][&ZZXX]
+    rf"(?<!\d){_YEAR}{_MONTH}{_DAY}(?:\d\d(?:\d\d(?:\d\d(?:\.\d{{1,6}})?)?)?)?(?:[+-]\d{{4}})?(?!\d)",
+    # YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, with an ISO 8601 time
+    rf"(?<!\d){_YEAR}(?P<a>[-/.]){_DAY_OR_MONTH}(?P=a){_DAY_OR_MONTH}"
+    rf"(?:[t ]{_HOUR}:{_MINUTE}(?::{_MINUTE}(?:[.,]\d+)?)?(?:z|[+-]\d\d:?\d\d)?)?(?!\d)",
+    # DD.MM.YYYY, DD/MM/YYYY, MM/DD/YYYY, DD-MM-YYYY
+    rf"(?<!\d){_DAY_OR_MONTH}(?P<b>[-/.]){_DAY_OR_MONTH}(?P=b){_YEAR}(?!\d)",
+    # 15 Jan 2023, 15-JAN-2023, Jan 15th, 2023
+    rf"(?<!\d){_DAY_OR_MONTH}[\s\-./]*{_MONTH_NAME}[\s\-./,]*{_YEAR}(?!\d)",
+    rf"(?<![^\W\d_]){_MONTH_NAME}[\s\-./]*{_DAY_OR_MONTH}(?:st|nd|rd|th)?[\s\-./,]*{_YEAR}(?!\d)",
+    # HH:MM[:SS[.F]] [am|pm]; one-digit hours only with seconds or am/pm (1:20 may be a ratio)
+    rf"(?<![\d:]){_HOUR}:{_MINUTE}(?::{_MINUTE}(?:[.,]\d{{1,6}})?)?(?:\s?[ap]\.?m\b\.?)?(?![\d:])",
+    rf"(?<![\d:])\d:{_MINUTE}(?::{_MINUTE}|\s?[ap]\.?m\b\.?)(?![\d:])",
+    # TM with a fraction, HHMMSS.F: plain HHMMSS is too often just a number
+    rf"(?<!\d)(?<!\d\.){_HOUR}{_MINUTE}{_MINUTE}\.\d{{1,6}}(?!\.?\d)",
 )
+_OTHER_SHAPES = (
+    # UIDs (and IP addresses): four or more dotted numbers
+    r"(?<!\d)(?<!\d\.)\d+(?:\.\d+){3,}(?!\.?\d)",
+    r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+",  # e-mail
+)
+# Retain Longitudinal Temporal Information with Full Dates keeps the dates,
+# so they stay in descriptors too ("PTV_20230314" and "PTV_20230401" stay apart).
+_SHAPES = re.compile("|".join((*_DATE_SHAPES, *_OTHER_SHAPES)))
+_SHAPES_BUT_DATES = re.compile("|".join(_OTHER_SHAPES))
 _SEP_RUN = f"[{SEPARATORS}]*"
 _SEPARATOR_RUN = re.compile(_SEP_RUN)
 _ONLY_SEPARATORS = re.compile(_SEP_RUN + r"\Z")
@@ -146,6 +153,8 @@ class InstanceIdentifiers:
     phrases: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
     times: tuple[str, ...] = ()
+    # Dates and times are kept (Full Dates): not removed by shape either.
+    keep_dates: bool = False
     matchers: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
     connectors: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
@@ -164,16 +173,21 @@ class InstanceIdentifiers:
         object.__setattr__(self, "connectors", compile_matcher(name_connectors(self.person_names)))
 
 
-def identifiers_of(dataset: Dataset) -> InstanceIdentifiers:
+def identifiers_of(dataset: Dataset, keep_dates: bool = False) -> InstanceIdentifiers:
     """The instance's own identifying values, read at its top level (and in ``NESTED_KEYWORDS``).
 
     Call it on the source dataset, before anything is rewritten: the values
-    to remove are the original ones. Private elements are not read.
+    to remove are the original ones. Private elements are not read. With
+    ``keep_dates`` (Full Dates) the only dates and times removed are the
+    birth date and time, which that option does not keep.
     """
     present = dataset.keys()
 
     def values(vr: str) -> list[str]:
-        return [text for tag in sorted(_TAGS_BY_VR[vr] & present) for text in _texts(dataset[tag].value)]
+        tags = _TAGS_BY_VR[vr] & present
+        if keep_dates and vr != "PN":
+            tags &= _BIRTH  # the only dates and times Full Dates does not keep
+        return [text for tag in sorted(tags) for text in _texts(dataset[tag].value)]
 
     levels = [dataset, *(item for keyword in NESTED_KEYWORDS for item in dataset.get(keyword) or ())]
     ids, phrases = [], []
@@ -193,6 +207,7 @@ def identifiers_of(dataset: Dataset) -> InstanceIdentifiers:
         phrases=_unique(phrases),
         dates=_unique(date for date in dates if len(date) == 8),
         times=_unique(time for time in times if len(time) == 6),
+        keep_dates=keep_dates,
     )
 
 
@@ -230,7 +245,8 @@ def _spans(value: str, identifiers: InstanceIdentifiers) -> list[tuple[int, int]
     run: a run made of them alone stays.
     """
     folded, origin = fold_mapped(value)
-    found = [(*match.span(), False) for match in _SHAPES.finditer(folded)]
+    shapes = _SHAPES_BUT_DATES if identifiers.keep_dates else _SHAPES
+    found = [(*match.span(), False) for match in shapes.finditer(folded)]
     text = canonical(folded)
     found += [(*match.span(), False) for matcher in identifiers.matchers for match in matcher.finditer(text)]
     if found and identifiers.connectors is not None:

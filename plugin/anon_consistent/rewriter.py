@@ -63,7 +63,8 @@ def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) ->
     context = WalkContext(plan=plan, session=session, patient_id=original_patient_id)
     try:
         if plan.cleans_text:
-            context.identifiers = identifiers_of(dataset)  # before the walk changes them
+            # Before the walk changes them; Full Dates keeps dates in descriptors too.
+            context.identifiers = identifiers_of(dataset, keep_dates=plan.options.full_dates)
         walk(dataset, context)
         insert_replaced_values(dataset, context)
         set_patient_identity(dataset, plan, session.pseudonym(original_patient_id))

@@ -424,6 +424,16 @@ def test_descriptions_lose_what_identifiers_of_found(text: str, expected: str) -
     assert clean_descriptor(text, identifiers_of(dataset_with_identifiers())) == expected
 
 
+def test_with_full_dates_only_the_birth_date_is_removed() -> None:
+    identifiers = identifiers_of(dataset_with_identifiers(), keep_dates=True)
+    assert identifiers.dates == ("19700203",) and identifiers.times == ()
+    for text in ("PTV_20230314", "GTV 10:15", "CT 2023-01-15 101530", "PTV 20230115"):
+        assert clean_descriptor(text, identifiers) == text  # Full Dates keeps the dates
+    assert clean_descriptor("DOB 1970-02-03 T1", identifiers) == "DOB T1"
+    assert clean_descriptor("CT DOE 1.2.840.99.1", identifiers) == "CT"  # names and UIDs as ever
+    assert clean_descriptor("PTV_20230314", identifiers_of(dataset_with_identifiers())) == "PTV"
+
+
 def test_identifiers_of_a_real_file() -> None:
     ds = read("CT_small.dcm")
     ids = identifiers_of(ds)

@@ -141,6 +141,14 @@ def test_clean_descriptors_keeps_roi_names() -> None:
     assert [roi.ROIName for roi in run(rt_study())[-3].StructureSetROISequence] == ["", "", ""]  # Z without it
 
 
+def test_with_full_dates_descriptors_keep_their_dates() -> None:
+    study = rt_study()
+    rois = study[-3].StructureSetROISequence
+    rois[0].ROIName, rois[1].ROIName = "PTV_20230314", "GTV 10:15"
+    output = run(study, "CleanDescriptors", "RetainLongitudinalFullDates")[-3]
+    assert [roi.ROIName for roi in output.StructureSetROISequence][:2] == ["PTV_20230314", "GTV 10:15"]
+
+
 def test_a_type_1_descriptor_cleaned_to_nothing_gets_a_dummy() -> None:
     study = rt_study()
     rtstruct = study[-3]
