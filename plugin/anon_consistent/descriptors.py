@@ -1,8 +1,9 @@
 """Clean Descriptors (PS3.15 E.1-1): the instance's own identifying values taken out of free text.
 
 ``identifiers_of`` collects, once per instance, the values that identify it:
-every person name (each top-level PN attribute) and its components, IDs,
-institution and station names, dates and times. ``clean_descriptor`` removes
+every person name (each PN attribute, nested ones too up to
+``MAX_NESTED_ELEMENTS``) and its components, IDs, institution and station
+names, dates and times. ``clean_descriptor`` removes
 them from a description, a label or a comment, together with anything shaped
 like a date, a time, a UID or an e-mail address, and keeps the rest.
 
@@ -90,14 +91,20 @@ PHRASE_KEYWORDS = (
     "IssuerOfPatientID",
     "PatientAddress",
 )
+_ID_TAGS = frozenset(Tag(keyword) for keyword in ID_KEYWORDS)
 # The few sequences whose items carry another ID of the same patient or request.
 NESTED_KEYWORDS = {
     "OtherPatientIDsSequence": ("PatientID", "IssuerOfPatientID"),
     "RequestAttributesSequence": ("AccessionNumber", "RequestedProcedureID", "ScheduledProcedureStepID"),
 }
+# Names and IDs nested in sequences (an ROIInterpreter, a verifying observer,
+# a PersonName content item) are read too, breadth first, up to this many
+# nested elements: a large SR stays cheap to read.
+MAX_NESTED_ELEMENTS = 5000
 _TAGS_BY_VR = {
     vr: frozenset(tag for tag, entry in DicomDictionary.items() if entry[0] == vr) for vr in ("PN", "DA", "DT", "TM")
 }
+_SEQUENCE_TAGS = frozenset(tag for tag, entry in DicomDictionary.items() if entry[0] == "SQ")
 _BIRTH = frozenset(Tag(keyword) for keyword in ("PatientBirthDate", "PatientBirthTime"))
 _MONTH = r"(?:0[1-9]|1[0-2])"
 _DAY = r"(?:0[1-9]|[12]\d|3[01])"
@@ -176,6 +183,8 @@ class InstanceIdentifiers:
 def identifiers_of(dataset: Dataset, keep_dates: bool = False) -> InstanceIdentifiers:
     """The instance's own identifying values, read at its top level (and in ``NESTED_KEYWORDS``).
 
+    Names and IDs are read in nested sequences too (``_nested_names_and_ids``).
+
     Call it on the source dataset, before anything is rewritten: the values
     to remove are the original ones. Private elements are not read. With
     ``keep_dates`` (Full Dates) the only dates and times removed are the
@@ -194,6 +203,8 @@ def identifiers_of(dataset: Dataset, keep_dates: bool = False) -> InstanceIdenti
     for level in levels:
         ids += [text for keyword in ID_KEYWORDS if keyword in level for text in _texts(level[keyword].value)]
         phrases += [text for keyword in PHRASE_KEYWORDS if keyword in level for text in _texts(level[keyword].value)]
+    nested_names, nested_ids = _nested_names_and_ids(dataset)
+    ids += nested_ids
     # Digits only: ACR-NEMA dates have dots (2023.01.15), old times colons; fractions and offsets dropped.
     dates = ["".join(_DIGITS.findall(text))[:8] for text in values("DA")]
     times = ["".join(_DIGITS.findall(text.split(".")[0])) for text in values("TM")]
@@ -202,13 +213,32 @@ def identifiers_of(dataset: Dataset, keep_dates: bool = False) -> InstanceIdenti
         dates.append(digits.group()[:8] if digits else "")
         times.append(digits.group()[8:14] if digits else "")
     return InstanceIdentifiers(
-        person_names=_unique(values("PN")),
+        person_names=_unique([*values("PN"), *nested_names]),
         ids=_unique(ids),
         phrases=_unique(phrases),
         dates=_unique(date for date in dates if len(date) == 8),
         times=_unique(time for time in times if len(time) == 6),
         keep_dates=keep_dates,
     )
+
+
+def _nested_names_and_ids(dataset: Dataset) -> tuple[list[str], list[str]]:
+    """PN values and IDs (``ID_KEYWORDS``) in standard sequences, breadth first, within ``MAX_NESTED_ELEMENTS``."""
+    names: list[str] = []
+    ids: list[str] = []
+    pending = [dataset[tag].value or () for tag in sorted(_SEQUENCE_TAGS & dataset.keys())]
+    budget = MAX_NESTED_ELEMENTS
+    while pending and budget > 0:
+        items, pending = pending, []
+        for item in (item for sequence in items for item in sequence):
+            tags = item.keys()
+            budget -= len(tags)
+            if budget < 0:
+                break
+            names += [text for tag in sorted(_TAGS_BY_VR["PN"] & tags) for text in _texts(item[tag].value)]
+            ids += [text for tag in sorted(_ID_TAGS & tags) for text in _texts(item[tag].value)]
+            pending += [item[tag].value or () for tag in sorted(_SEQUENCE_TAGS & tags)]
+    return names, ids
 
 
 def clean_descriptor(text: str, identifiers: InstanceIdentifiers) -> str:

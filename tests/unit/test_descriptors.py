@@ -12,6 +12,7 @@ from pydicom.datadict import keyword_dict
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from anon_consistent import descriptors
 from anon_consistent.descriptor_terms import canonical, fold
 from anon_consistent.descriptors import (
     ID_KEYWORDS,
@@ -422,6 +423,33 @@ def test_identifiers_of_collects_the_instance_values() -> None:
 )
 def test_descriptions_lose_what_identifiers_of_found(text: str, expected: str) -> None:
     assert clean_descriptor(text, identifiers_of(dataset_with_identifiers())) == expected
+
+
+def test_names_and_ids_nested_in_sequences_are_collected() -> None:
+    ds = dataset_with_identifiers()
+    observation = Dataset()
+    observation.ROIInterpreter = "KOWALSKI^ANNA"
+    observation.ROIObservationLabel = "GTV"
+    ds.RTROIObservationsSequence = Sequence([observation])
+    inner = Dataset()
+    inner.VerifyingObserverName = "NAKAMURA^KEN"
+    inner.DetectorID = "DET55443"
+    outer = Dataset()
+    outer.ContentSequence = Sequence([inner])
+    ds.ContentSequence = Sequence([outer])
+    ids = identifiers_of(ds)
+    assert {"KOWALSKI^ANNA", "NAKAMURA^KEN"} <= set(ids.person_names) and "DET55443" in ids.ids
+    assert clean_descriptor("GTV_KOWALSKI nakamura DET55443", ids) == "GTV"
+
+
+def test_nested_reading_stops_after_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    ds = Dataset()
+    ds.ContentSequence = Sequence([Dataset() for _ in range(30)])
+    for index, item in enumerate(ds.ContentSequence):
+        item.PersonName = f"NAME{index:02d}^X"
+    monkeypatch.setattr(descriptors, "MAX_NESTED_ELEMENTS", 10)
+    names = identifiers_of(ds).person_names
+    assert names == tuple(f"NAME{index:02d}^X" for index in range(10))
 
 
 def test_with_full_dates_only_the_birth_date_is_removed() -> None:
