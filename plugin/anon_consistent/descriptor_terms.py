@@ -20,7 +20,9 @@ from functools import lru_cache
 # Characters that may separate the words of an identifier, and that collapse
 # around a removed one. Brackets are not among them: "(DOE)" leaves an empty
 # pair that the cleaner drops, while "(PTV) DOE" keeps its closing bracket.
-SEPARATORS = r"\s_\-.,/=:;|'\"`+*#~^\u2018\u2019"
+# Dashes (hyphen to em dash, minus), "&", "@", "!", "?", "§" and middle dots
+# too: "DOE\u2013JOHN" or "John@Doe" must not leave a stray dash or "@".
+SEPARATORS = r"\s_\-.,/=:;|'\"`+*#~^&@!?§\u00b7\u2010-\u2015\u2018\u2019\u2022\u2212"
 # Soft hyphen, zero-width spaces and joiners, word joiner, BOM: invisible, so
 # they must not hide a name ("DO\u00adE") and go with what is removed.
 INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"

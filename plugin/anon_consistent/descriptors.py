@@ -148,6 +148,7 @@ _SEPARATOR_RUN = re.compile(_SEP_RUN)
 _ONLY_SEPARATORS = re.compile(_SEP_RUN + r"\Z")
 _EMPTY_BRACKETS = re.compile(rf"[ \t]*(?:\({_SEP_RUN}\)|\[{_SEP_RUN}\]|\{{{_SEP_RUN}\}}|<{_SEP_RUN}>)")
 _DIGITS = re.compile(r"\d+")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 _NO_INVISIBLE = str.maketrans(dict.fromkeys(INVISIBLE))
 
 
@@ -261,11 +262,14 @@ def clean_descriptor(text: str, identifiers: InstanceIdentifiers) -> str:
 
 def _clean_value(value: str, identifiers: InstanceIdentifiers) -> str:
     # Every pass removes at least one letter or digit and adds none: it ends.
+    removed = False
     while spans := _spans(value, identifiers):
         value = _splice(value, spans)
         # An invisible character left beside what went would be a stray.
         value = value.translate(_NO_INVISIBLE).strip(" \t")
-    return value
+        removed = True
+    # Punctuation alone, once the identifiers are gone, says nothing.
+    return value if not removed or _LETTER_OR_DIGIT.search(value) else ""
 
 
 def _spans(value: str, identifiers: InstanceIdentifiers) -> list[tuple[int, int]]:

@@ -161,6 +161,24 @@ def test_invisible_characters_do_not_hide_an_identifier(text: str, expected: str
     assert clean(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("DOE\u2013JOHN", ""),  # en dash
+        ("DOE\u2014JOHN T1", "T1"),  # em dash
+        ("DOE&JOHN", ""),
+        ("John@Doe", ""),
+        ("AX DOE & JOHN \u2212 T1", "AX T1"),  # minus sign
+        ("DOE ! JOHN ? \u00a7", ""),
+        ("DOE % JOHN", ""),  # punctuation alone once the identifiers are gone: nothing
+        ("AX % T1", "AX % T1"),  # nothing removed: punctuation stays
+        ("--", "--"),
+    ],
+)
+def test_punctuation_between_identifiers_goes_with_them(text: str, expected: str) -> None:
+    assert clean(text) == expected
+
+
 def test_ids_stored_with_leading_zeros_and_short_ids() -> None:
     ids = InstanceIdentifiers(ids=("0012345", "123", "7", "ABCD"))
     assert clean_descriptor("MRN 12345", ids) == "MRN"

@@ -152,8 +152,8 @@ def test_with_full_dates_descriptors_keep_their_dates() -> None:
 def test_a_type_1_descriptor_cleaned_to_nothing_gets_a_dummy() -> None:
     study = rt_study()
     rtstruct = study[-3]
-    rtstruct.StructureSetLabel = str(rtstruct.PatientName).split("^")[0]  # only the patient's name
-    rtstruct.StructureSetDescription = rtstruct.StructureSetLabel
+    rtstruct.StructureSetDescription = str(rtstruct.PatientName).split("^")[0]  # only the patient's name
+    rtstruct.StructureSetLabel = rtstruct.StructureSetDescription + " %"  # and punctuation: nothing either
     output = run(study, "CleanDescriptors")[-3]
     assert output.StructureSetLabel == "ANONYMIZED"  # Type 1 in RTSTRUCT: never empty
     assert output.StructureSetDescription == ""  # Type 3: empty is valid
