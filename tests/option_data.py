@@ -88,4 +88,7 @@ def with_identifying_details(ds: Dataset) -> Dataset:
     ds.OperatorsName = "Operator^Otto"
     ds.PatientWeight, ds.PatientSize, ds.PatientAge = "72.5", "1.68", "061Y"
     ds.Allergies = "latex (reported by Doe Jane)"
+    # Coded sequences Clean Descriptors cleans: their codes carry free text too.
+    ds.ReasonForVisitCodeSequence = Sequence([code("778123", "99LOCAL", "Doe Jane follow-up")])
+    ds.AdmittingDiagnosesCodeSequence = Sequence([code("X1", "99LOCAL", "Fall at home, reported by Jane Doe")])
     return ds

@@ -20,12 +20,18 @@ from functools import lru_cache
 # Characters that may separate the words of an identifier, and that collapse
 # around a removed one. Brackets are not among them: "(DOE)" leaves an empty
 # pair that the cleaner drops, while "(PTV) DOE" keeps its closing bracket.
-SEPARATORS = r"\s_\-.,/=:;|'\"`+*#~^\u2018\u2019"
+# Dashes (hyphen to em dash, minus), "&", "@", "!", "?", "§" and middle dots
+# too: "DOE\u2013JOHN" or "John@Doe" must not leave a stray dash or "@".
+SEPARATORS = r"\s_\-.,/=:;|'\"`+*#~^&@!?§\u00b7\u2010-\u2015\u2018\u2019\u2022\u2212"
+# Soft hyphen, zero-width spaces and joiners, word joiner, BOM: invisible, so
+# they must not hide a name ("DO\u00adE") and go with what is removed.
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _SEPARATOR = re.compile(f"[{SEPARATORS}]")
 _GAP, _SPACED = " *", " +"  # between the words of an identifier, in canonical text
 _LETTER = r"[^\W\d_]"
 _ALNUM = r"[^\W_]"
 _WORD = re.compile(r"[^\W_]+")
+_LETTER_DIGIT_RUN = re.compile(r"\d+|[^\W\d_]+")
 # Scripts written without spaces between words (CJK, kana, Hangul) have no
 # token edges to look for: their name words match anywhere.
 _UNSPACED = re.compile(r"[\u2e80-\u9fff\u3040-\u30ff\uac00-\ud7af\uf900-\ufaff]")
@@ -41,6 +47,7 @@ _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "AE", "Ö": "
 _NO_DECOMPOSITION = str.maketrans(
     {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D"}
     | {"ð": "d", "Ð": "D", "þ": "th", "Þ": "TH", "\u0131": "i"}
+    | dict.fromkeys(INVISIBLE, "")
 )
 _GERMAN_BACK = re.compile(r"ae|oe|ue")
 # A name word starts a match where no letter or digit precedes it, or (3
@@ -167,15 +174,22 @@ def _name_runs(*parts: list[str]) -> list[Alternative]:
 
 
 def id_alternatives(value: str) -> list[Alternative]:
-    """Alternatives for an ID; the parts of a multi-part ID that could identify alone count too."""
+    """Alternatives for an ID; the parts of a multi-part ID that could identify alone count too.
+
+    Separators may also appear where letters and digits meet ("PT12345" as
+    "PT 12345" or "pt_12345"), and the long number of an alphanumeric ID
+    ("12345") identifies alone.
+    """
     alternatives = []
     for form in _forms(value):
         words = _WORD.findall(form)
-        alternatives += _id_alternative(words)
-        if len(words) > 1:
-            alternatives += [
-                alt for word in words if len(word) >= _MIN_ANYWHERE_CHARS for alt in _id_alternative([word])
-            ]
+        runs = [run for word in words for run in _LETTER_DIGIT_RUN.findall(word)]
+        alternatives += _id_alternative(runs)
+        alone = [word for word in words if len(word) >= _MIN_ANYWHERE_CHARS] if len(words) > 1 else []
+        alone += [run for run in runs if run.isdigit() and len(run.lstrip("0")) >= _MIN_ANYWHERE_CHARS]
+        alternatives += [
+            alt for word in dict.fromkeys(alone) for alt in _id_alternative(_LETTER_DIGIT_RUN.findall(word))
+        ]
     return alternatives
 
 

@@ -1,8 +1,9 @@
 """Clean Descriptors (PS3.15 E.1-1): the instance's own identifying values taken out of free text.
 
 ``identifiers_of`` collects, once per instance, the values that identify it:
-every person name (each top-level PN attribute) and its components, IDs,
-institution and station names, dates and times. ``clean_descriptor`` removes
+every person name (each PN attribute, nested ones too up to
+``MAX_NESTED_ELEMENTS``) and its components, IDs, institution and station
+names, dates and times. ``clean_descriptor`` removes
 them from a description, a label or a comment, together with anything shaped
 like a date, a time, a UID or an e-mail address, and keeps the rest.
 
@@ -30,6 +31,9 @@ occurrences count:
   its times as ``HHMMSS`` or ``HH.MM.SS``; and whatever the instance, any
   valid date (YYYYMMDD, YYYY-MM-DD, DD.MM.YYYY, DD/MM/YYYY, MM/DD/YYYY, 15 Jan
   2023), time (``HH:MM[:SS]``, ``HHMMSS.F``), dotted UID or e-mail address.
+  With Retain Longitudinal Temporal Information with Full Dates, which keeps
+  the dates, only the birth date and time are removed (in the spellings
+  above), not the other dates nor any date or time by shape.
 """
 
 from __future__ import annotations
@@ -42,8 +46,10 @@ from dataclasses import dataclass, field
 from pydicom.datadict import DicomDictionary
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
+from pydicom.tag import Tag
 
 from .descriptor_terms import (
+    INVISIBLE,
     SEPARATORS,
     canonical,
     compile_matcher,
@@ -85,14 +91,21 @@ PHRASE_KEYWORDS = (
     "IssuerOfPatientID",
     "PatientAddress",
 )
+_ID_TAGS = frozenset(Tag(keyword) for keyword in ID_KEYWORDS)
 # The few sequences whose items carry another ID of the same patient or request.
 NESTED_KEYWORDS = {
     "OtherPatientIDsSequence": ("PatientID", "IssuerOfPatientID"),
     "RequestAttributesSequence": ("AccessionNumber", "RequestedProcedureID", "ScheduledProcedureStepID"),
 }
+# Names and IDs nested in sequences (an ROIInterpreter, a verifying observer,
+# a PersonName content item) are read too, breadth first, up to this many
+# nested elements: a large SR stays cheap to read.
+MAX_NESTED_ELEMENTS = 5000
 _TAGS_BY_VR = {
     vr: frozenset(tag for tag, entry in DicomDictionary.items() if entry[0] == vr) for vr in ("PN", "DA", "DT", "TM")
 }
+_SEQUENCE_TAGS = frozenset(tag for tag, entry in DicomDictionary.items() if entry[0] == "SQ")
+_BIRTH = frozenset(Tag(keyword) for keyword in ("PatientBirthDate", "PatientBirthTime"))
 _MONTH = r"(?:0[1-9]|1[0-2])"
 _DAY = r"(?:0[1-9]|[12]\d|3[01])"
 _DAY_OR_MONTH = r"(?:0?[1-9]|[12]\d|3[01])"
@@ -104,35 +117,39 @@ _MONTH_NAME = (
 )
 # Shapes removed whatever the instance: they are dates, times or UIDs of someone.
 # Matched on folded (lower-case) text.
-_SHAPES = re.compile(
-    "|".join(
-        (
-            # DA or DT: YYYYMMDD[HH[MM[SS[.F]]]][&ZZXX]
-            rf"(?<!\d){_YEAR}{_MONTH}{_DAY}(?:\d\d(?:\d\d(?:\d\d(?:\.\d{{1,6}})?)?)?)?(?:[+-]\d{{4}})?(?!\d)",
-            # YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, with an ISO 8601 time
-            rf"(?<!\d){_YEAR}(?P<a>[-/.]){_DAY_OR_MONTH}(?P=a){_DAY_OR_MONTH}"
-            rf"(?:[t ]{_HOUR}:{_MINUTE}(?::{_MINUTE}(?:[.,]\d+)?)?(?:z|[+-]\d\d:?\d\d)?)?(?!\d)",
-            # DD.MM.YYYY, DD/MM/YYYY, MM/DD/YYYY, DD-MM-YYYY
-            rf"(?<!\d){_DAY_OR_MONTH}(?P<b>[-/.]){_DAY_OR_MONTH}(?P=b){_YEAR}(?!\d)",
-            # 15 Jan 2023, 15-JAN-2023, Jan 15th, 2023
-            rf"(?<!\d){_DAY_OR_MONTH}[\s\-./]*{_MONTH_NAME}[\s\-./,]*{_YEAR}(?!\d)",
-            rf"(?<![^\W\d_]){_MONTH_NAME}[\s\-./]*{_DAY_OR_MONTH}(?:st|nd|rd|th)?[\s\-./,]*{_YEAR}(?!\d)",
-            # HH:MM[:SS[.F]] [am|pm]; one-digit hours only with seconds or am/pm (1:20 may be a ratio)
-            rf"(?<![\d:]){_HOUR}:{_MINUTE}(?::{_MINUTE}(?:[.,]\d{{1,6}})?)?(?:\s?[ap]\.?m\b\.?)?(?![\d:])",
-            rf"(?<![\d:])\d:{_MINUTE}(?::{_MINUTE}|\s?[ap]\.?m\b\.?)(?![\d:])",
-            # TM with a fraction, HHMMSS.F: plain HHMMSS is too often just a number
-            rf"(?<!\d)(?<!\d\.){_HOUR}{_MINUTE}{_MINUTE}\.\d{{1,6}}(?!\.?\d)",
-            # UIDs (and IP addresses): four or more dotted numbers
-            r"(?<!\d)(?<!\d\.)\d+(?:\.\d+){3,}(?!\.?\d)",
-            r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+",  # e-mail
-        )
-    )
+_DATE_SHAPES = (
+    # DA or DT: YYYYMMDD[HH[MM[SS[.F]]]][&ZZXX]
+    rf"(?<!\d){_YEAR}{_MONTH}{_DAY}(?:\d\d(?:\d\d(?:\d\d(?:\.\d{{1,6}})?)?)?)?(?:[+-]\d{{4}})?(?!\d)",
+    # YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, with an ISO 8601 time
+    rf"(?<!\d){_YEAR}(?P<a>[-/.]){_DAY_OR_MONTH}(?P=a){_DAY_OR_MONTH}"
+    rf"(?:[t ]{_HOUR}:{_MINUTE}(?::{_MINUTE}(?:[.,]\d+)?)?(?:z|[+-]\d\d:?\d\d)?)?(?!\d)",
+    # DD.MM.YYYY, DD/MM/YYYY, MM/DD/YYYY, DD-MM-YYYY
+    rf"(?<!\d){_DAY_OR_MONTH}(?P<b>[-/.]){_DAY_OR_MONTH}(?P=b){_YEAR}(?!\d)",
+    # 15 Jan 2023, 15-JAN-2023, Jan 15th, 2023
+    rf"(?<!\d){_DAY_OR_MONTH}[\s\-./]*{_MONTH_NAME}[\s\-./,]*{_YEAR}(?!\d)",
+    rf"(?<![^\W\d_]){_MONTH_NAME}[\s\-./]*{_DAY_OR_MONTH}(?:st|nd|rd|th)?[\s\-./,]*{_YEAR}(?!\d)",
+    # HH:MM[:SS[.F]] [am|pm]; one-digit hours only with seconds or am/pm (1:20 may be a ratio)
+    rf"(?<![\d:]){_HOUR}:{_MINUTE}(?::{_MINUTE}(?:[.,]\d{{1,6}})?)?(?:\s?[ap]\.?m\b\.?)?(?![\d:])",
+    rf"(?<![\d:])\d:{_MINUTE}(?::{_MINUTE}|\s?[ap]\.?m\b\.?)(?![\d:])",
+    # TM with a fraction, HHMMSS.F: plain HHMMSS is too often just a number
+    rf"(?<!\d)(?<!\d\.){_HOUR}{_MINUTE}{_MINUTE}\.\d{{1,6}}(?!\.?\d)",
 )
+_OTHER_SHAPES = (
+    # UIDs (and IP addresses): four or more dotted numbers
+    r"(?<!\d)(?<!\d\.)\d+(?:\.\d+){3,}(?!\.?\d)",
+    r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+",  # e-mail
+)
+# Retain Longitudinal Temporal Information with Full Dates keeps the dates,
+# so they stay in descriptors too ("PTV_20230314" and "PTV_20230401" stay apart).
+_SHAPES = re.compile("|".join((*_DATE_SHAPES, *_OTHER_SHAPES)))
+_SHAPES_BUT_DATES = re.compile("|".join(_OTHER_SHAPES))
 _SEP_RUN = f"[{SEPARATORS}]*"
 _SEPARATOR_RUN = re.compile(_SEP_RUN)
 _ONLY_SEPARATORS = re.compile(_SEP_RUN + r"\Z")
 _EMPTY_BRACKETS = re.compile(rf"[ \t]*(?:\({_SEP_RUN}\)|\[{_SEP_RUN}\]|\{{{_SEP_RUN}\}}|<{_SEP_RUN}>)")
 _DIGITS = re.compile(r"\d+")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+_NO_INVISIBLE = str.maketrans(dict.fromkeys(INVISIBLE))
 
 
 @dataclass(frozen=True)
@@ -144,6 +161,8 @@ class InstanceIdentifiers:
     phrases: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
     times: tuple[str, ...] = ()
+    # Dates and times are kept (Full Dates): not removed by shape either.
+    keep_dates: bool = False
     matchers: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
     connectors: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
@@ -162,22 +181,31 @@ class InstanceIdentifiers:
         object.__setattr__(self, "connectors", compile_matcher(name_connectors(self.person_names)))
 
 
-def identifiers_of(dataset: Dataset) -> InstanceIdentifiers:
+def identifiers_of(dataset: Dataset, keep_dates: bool = False) -> InstanceIdentifiers:
     """The instance's own identifying values, read at its top level (and in ``NESTED_KEYWORDS``).
 
+    Names and IDs are read in nested sequences too (``_nested_names_and_ids``).
+
     Call it on the source dataset, before anything is rewritten: the values
-    to remove are the original ones. Private elements are not read.
+    to remove are the original ones. Private elements are not read. With
+    ``keep_dates`` (Full Dates) the only dates and times removed are the
+    birth date and time, which that option does not keep.
     """
     present = dataset.keys()
 
     def values(vr: str) -> list[str]:
-        return [text for tag in sorted(_TAGS_BY_VR[vr] & present) for text in _texts(dataset[tag].value)]
+        tags = _TAGS_BY_VR[vr] & present
+        if keep_dates and vr != "PN":
+            tags &= _BIRTH  # the only dates and times Full Dates does not keep
+        return [text for tag in sorted(tags) for text in _texts(dataset[tag].value)]
 
     levels = [dataset, *(item for keyword in NESTED_KEYWORDS for item in dataset.get(keyword) or ())]
     ids, phrases = [], []
     for level in levels:
         ids += [text for keyword in ID_KEYWORDS if keyword in level for text in _texts(level[keyword].value)]
         phrases += [text for keyword in PHRASE_KEYWORDS if keyword in level for text in _texts(level[keyword].value)]
+    nested_names, nested_ids = _nested_names_and_ids(dataset)
+    ids += nested_ids
     # Digits only: ACR-NEMA dates have dots (2023.01.15), old times colons; fractions and offsets dropped.
     dates = ["".join(_DIGITS.findall(text))[:8] for text in values("DA")]
     times = ["".join(_DIGITS.findall(text.split(".")[0])) for text in values("TM")]
@@ -186,12 +214,32 @@ def identifiers_of(dataset: Dataset) -> InstanceIdentifiers:
         dates.append(digits.group()[:8] if digits else "")
         times.append(digits.group()[8:14] if digits else "")
     return InstanceIdentifiers(
-        person_names=_unique(values("PN")),
+        person_names=_unique([*values("PN"), *nested_names]),
         ids=_unique(ids),
         phrases=_unique(phrases),
         dates=_unique(date for date in dates if len(date) == 8),
         times=_unique(time for time in times if len(time) == 6),
+        keep_dates=keep_dates,
     )
+
+
+def _nested_names_and_ids(dataset: Dataset) -> tuple[list[str], list[str]]:
+    """PN values and IDs (``ID_KEYWORDS``) in standard sequences, breadth first, within ``MAX_NESTED_ELEMENTS``."""
+    names: list[str] = []
+    ids: list[str] = []
+    pending = [dataset[tag].value or () for tag in sorted(_SEQUENCE_TAGS & dataset.keys())]
+    budget = MAX_NESTED_ELEMENTS
+    while pending and budget > 0:
+        items, pending = pending, []
+        for item in (item for sequence in items for item in sequence):
+            tags = item.keys()
+            budget -= len(tags)
+            if budget < 0:
+                break
+            names += [text for tag in sorted(_TAGS_BY_VR["PN"] & tags) for text in _texts(item[tag].value)]
+            ids += [text for tag in sorted(_ID_TAGS & tags) for text in _texts(item[tag].value)]
+            pending += [item[tag].value or () for tag in sorted(_SEQUENCE_TAGS & tags)]
+    return names, ids
 
 
 def clean_descriptor(text: str, identifiers: InstanceIdentifiers) -> str:
@@ -214,9 +262,14 @@ def clean_descriptor(text: str, identifiers: InstanceIdentifiers) -> str:
 
 def _clean_value(value: str, identifiers: InstanceIdentifiers) -> str:
     # Every pass removes at least one letter or digit and adds none: it ends.
+    removed = False
     while spans := _spans(value, identifiers):
         value = _splice(value, spans)
-    return value
+        # An invisible character left beside what went would be a stray.
+        value = value.translate(_NO_INVISIBLE).strip(" \t")
+        removed = True
+    # Punctuation alone, once the identifiers are gone, says nothing.
+    return value if not removed or _LETTER_OR_DIGIT.search(value) else ""
 
 
 def _spans(value: str, identifiers: InstanceIdentifiers) -> list[tuple[int, int]]:
@@ -226,7 +279,8 @@ def _spans(value: str, identifiers: InstanceIdentifiers) -> list[tuple[int, int]
     run: a run made of them alone stays.
     """
     folded, origin = fold_mapped(value)
-    found = [(*match.span(), False) for match in _SHAPES.finditer(folded)]
+    shapes = _SHAPES_BUT_DATES if identifiers.keep_dates else _SHAPES
+    found = [(*match.span(), False) for match in shapes.finditer(folded)]
     text = canonical(folded)
     found += [(*match.span(), False) for matcher in identifiers.matchers for match in matcher.finditer(text)]
     if found and identifiers.connectors is not None:

@@ -212,6 +212,12 @@ def _recurse_concept(dataset: Dataset, tag: BaseTag, vr: str, context: WalkConte
     _walk_items(dataset, tag, context, Scope.CONCEPT)
 
 
+def _recurse_descriptor(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
+    # Within a sequence already cleaned more strictly, its stricter rules go on.
+    strict = Scope.CLEANED if scope is Scope.CONCEPT else scope
+    _walk_items(dataset, tag, context, strict if strict in (Scope.CLEANED, Scope.GRAPHIC) else Scope.DESCRIPTOR)
+
+
 def _recurse_graphic(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
     _walk_items(dataset, tag, context, Scope.GRAPHIC)
 
@@ -309,6 +315,7 @@ _HANDLERS: dict[Action, Handler] = {
     Action.RECURSE_CLEANED: _recurse_cleaned,
     Action.RECURSE_CONCEPT: _recurse_concept,
     Action.RECURSE_GRAPHIC: _recurse_graphic,
+    Action.RECURSE_DESCRIPTOR: _recurse_descriptor,
     Action.CLEAN_TEXT: _clean_text,
     Action.CLEAN_TEXT_OR_DUMMY: _clean_text_or_dummy,
     Action.SCAN_PRIVATE: _scan_private,

@@ -16,6 +16,7 @@ from pydicom.tag import BaseTag, Tag
 
 from .options import AnonymizationOptions
 from .plan_options import (
+    CLEAN,
     CLEANED_SCOPES,
     DATE_VRS,
     TEXT_CLEANING_COLUMNS,
@@ -35,6 +36,8 @@ from .vr import element_vr
 
 __all__ = ["DATE_VRS", "Action", "ElementPlan", "Scope"]
 
+# Where unlisted text is cleaned as a descriptor rather than replaced.
+_TEXT_CLEANED_SCOPES = frozenset({Scope.GRAPHIC, Scope.DESCRIPTOR})
 FREE_TEXT_VRS = frozenset({"AE", "AS", "LO", "LT", "PN", "SH", "ST", "UC", "UT"})
 _CONCEPT_SEQUENCES = frozenset(
     Tag(k) for k in ("ConceptNameCodeSequence", "ConceptCodeSequence", "MeasurementUnitsCodeSequence")
@@ -91,7 +94,10 @@ class ElementPlan:
             options.retain_safe_private, options.keep, options.keep_private, safe_private or load_safe_private()
         )
         self._columns = columns_of(options.profile_options)
-        self.cleans_text = any(column in TEXT_CLEANING_COLUMNS for column in self._columns)
+        # Clean Structured Content cleans the code meanings of an SR as descriptors.
+        self.cleans_text = any(
+            column in TEXT_CLEANING_COLUMNS or column == "clean_struct_cont" for column in self._columns
+        )
         self._plans: dict[str, ElementPlan] = {}  # shared by the call's plans (see for_sop_class)
         self._bind(sop_class_uid)
 
@@ -196,7 +202,7 @@ class ElementPlan:
             return Action.SHIFT_DATE  # a real date beside shifted ones would reveal the offset
         return Action.SCAN_PRIVATE
 
-    def _unlisted(self, tag: BaseTag, vr: str, scope: Scope) -> Action:
+    def _unlisted(self, tag: BaseTag, vr: str, scope: Scope) -> Action | TypeChoice:
         if vr == "UR" or any(int(tag) & mask == value for mask, value in _SUPPLEMENT_REMOVED_MASKS):
             return Action.REMOVE
         options = self.options
@@ -213,10 +219,14 @@ class ElementPlan:
             kept = options.full_dates or (vr in TIME_VRS and options.shift_dates)
             return Action.KEEP if kept else Action.DUMMY
         if vr in FREE_TEXT_VRS and tag not in _SR_STRUCTURE:
-            if scope is Scope.CONCEPT and tag in _CODE_ATTRIBUTES:
-                return Action.KEEP
-            if scope is Scope.GRAPHIC and vr != "PN":
-                return Action.CLEAN_TEXT
+            # A code stays readable (an SR keeps its meaning), but its text is
+            # free text too: "Lesion seen on John Doe" loses the name. A code
+            # needs its value and meaning: a dummy if nothing is left.
+            text_cleaned = scope in _TEXT_CLEANED_SCOPES or scope is Scope.CONCEPT
+            if text_cleaned and tag in _CODE_ATTRIBUTES:
+                return Action.CLEAN_TEXT_OR_DUMMY
+            if scope in _TEXT_CLEANED_SCOPES and vr != "PN":
+                return CLEAN
             return Action.DUMMY
         return Action.KEEP
 

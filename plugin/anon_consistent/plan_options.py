@@ -9,7 +9,7 @@ Rules, in order:
 2. K in any requested option keeps the attribute (options combine).
 3. C in any other requested option cleans it: a sequence keeps its items,
    processed by the rules (Clean Structured Content: as structured content;
-   Clean Graphics: its text cleaned), a text value is cleaned as a descriptor
+   Clean Graphics and the other options: its text cleaned), a text value is cleaned as a descriptor
    (``descriptors.clean_descriptor``). A binary value cannot be cleaned and
    keeps its Basic Profile action.
 4. Otherwise the Basic Profile action; where it is a choice (X/Z, X/D, Z/D,
@@ -36,6 +36,7 @@ class Action(Enum):
     RECURSE_CLEANED = "recurse-cleaned"
     RECURSE_CONCEPT = "recurse-concept"
     RECURSE_GRAPHIC = "recurse-graphic"
+    RECURSE_DESCRIPTOR = "recurse-descriptor"
     REPLACE = "replace"
     SCAN_PRIVATE = "scan-private"
     REMOVE_OVERLAY = "remove-overlay"
@@ -69,9 +70,14 @@ class Scope(IntEnum):
     # (GraphicAnnotationSequence): like CLEANED, but text is cleaned as a
     # descriptor instead of replaced, so annotations keep their meaning.
     GRAPHIC = 4
+    # Inside a sequence that a requested option cleans as descriptors
+    # (ReasonForVisitCodeSequence... with Clean Descriptors): every text the
+    # table does not list, code meanings included, is cleaned as a descriptor;
+    # names go, dates follow the date options.
+    DESCRIPTOR = 5
 
 
-CLEANED_SCOPES = frozenset({Scope.CLEANED, Scope.CONCEPT, Scope.GRAPHIC})
+CLEANED_SCOPES = frozenset({Scope.CLEANED, Scope.CONCEPT, Scope.GRAPHIC, Scope.DESCRIPTOR})
 DATE_VRS = frozenset({"DA", "DT"})
 TIME_VRS = frozenset({"TM"})
 # What a descriptor can be cleaned in: character strings other than names,
@@ -135,7 +141,7 @@ def _cleaned(row: ProfileRow, vr: str, columns: tuple[str, ...]) -> Action | Typ
             return Action.RECURSE_CLEANED
         if "clean_graph" in columns and row.clean_graph == "C":
             return Action.RECURSE_GRAPHIC
-        return Action.RECURSE  # items by the same rules, where descriptors are cleaned
+        return Action.RECURSE_DESCRIPTOR  # items with every unlisted text cleaned as a descriptor
     if vr in CLEANABLE_VRS and any(row.option(c) == "C" for c in columns if c in TEXT_CLEANING_COLUMNS):
         return CLEAN
     return None

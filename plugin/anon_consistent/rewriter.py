@@ -20,6 +20,7 @@ from .handlers import WalkContext, replacement_value, uid_values, walk
 from .integrity import explained, read_checked
 from .plan import ElementPlan
 from .ps315_options import BASIC_PROFILE_CODE, PROFILE_OPTIONS
+from .roi_names import keep_names_distinct, original_names
 from .session import MappingSession, PinConflictError
 from .vr import element_vr
 
@@ -62,9 +63,14 @@ def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) ->
 
     context = WalkContext(plan=plan, session=session, patient_id=original_patient_id)
     try:
+        roi_names = None
         if plan.cleans_text:
-            context.identifiers = identifiers_of(dataset)  # before the walk changes them
+            # Before the walk changes them; Full Dates keeps dates in descriptors too.
+            context.identifiers = identifiers_of(dataset, keep_dates=plan.options.full_dates)
+            roi_names = original_names(dataset)
         walk(dataset, context)
+        if roi_names:
+            keep_names_distinct(dataset, roi_names)
         insert_replaced_values(dataset, context)
         set_patient_identity(dataset, plan, session.pseudonym(original_patient_id))
         mark_deidentified(dataset, plan)

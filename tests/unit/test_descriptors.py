@@ -12,6 +12,7 @@ from pydicom.datadict import keyword_dict
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from anon_consistent import descriptors
 from anon_consistent.descriptor_terms import canonical, fold
 from anon_consistent.descriptors import (
     ID_KEYWORDS,
@@ -126,6 +127,55 @@ def test_a_name_that_is_part_of_an_anatomical_word_leaves_it() -> None:
     ],
 )
 def test_ids(text: str, expected: str) -> None:
+    assert clean(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("AX PT 12345 T1", "AX T1"),  # a one-word ID split where letters and digits meet
+        ("AX PT-12345", "AX"),
+        ("pt_12345 T1", "T1"),
+        ("seen 12345 T1", "seen T1"),  # the long number of an alphanumeric ID alone
+        ("A2023-X001 CT", "CT"),
+        ("a 2023 x 001", ""),
+        ("CT 2023", "CT 2023"),  # a short number of the ID alone is not the ID
+    ],
+)
+def test_one_word_ids_split_by_separators(text: str, expected: str) -> None:
+    ids = InstanceIdentifiers(ids=("PT12345", "A2023X001"))
+    assert clean_descriptor(text, ids) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("AX DO\u00adE T1", "AX T1"),  # soft hyphen
+        ("AX J\u200bOHN D\u200cO\u200dE T1", "AX T1"),  # zero-width space, non-joiner, joiner
+        ("\u2060DOE\ufeff T1", "T1"),  # word joiner, BOM: no stray invisible left
+        ("AX 123\u200b45", "AX"),
+        ("AX\u200bT1", "AX\u200bT1"),  # nothing removed: unchanged
+    ],
+)
+def test_invisible_characters_do_not_hide_an_identifier(text: str, expected: str) -> None:
+    assert clean(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("DOE\u2013JOHN", ""),  # en dash
+        ("DOE\u2014JOHN T1", "T1"),  # em dash
+        ("DOE&JOHN", ""),
+        ("John@Doe", ""),
+        ("AX DOE & JOHN \u2212 T1", "AX T1"),  # minus sign
+        ("DOE ! JOHN ? \u00a7", ""),
+        ("DOE % JOHN", ""),  # punctuation alone once the identifiers are gone: nothing
+        ("AX % T1", "AX % T1"),  # nothing removed: punctuation stays
+        ("--", "--"),
+    ],
+)
+def test_punctuation_between_identifiers_goes_with_them(text: str, expected: str) -> None:
     assert clean(text) == expected
 
 
@@ -391,6 +441,43 @@ def test_identifiers_of_collects_the_instance_values() -> None:
 )
 def test_descriptions_lose_what_identifiers_of_found(text: str, expected: str) -> None:
     assert clean_descriptor(text, identifiers_of(dataset_with_identifiers())) == expected
+
+
+def test_names_and_ids_nested_in_sequences_are_collected() -> None:
+    ds = dataset_with_identifiers()
+    observation = Dataset()
+    observation.ROIInterpreter = "KOWALSKI^ANNA"
+    observation.ROIObservationLabel = "GTV"
+    ds.RTROIObservationsSequence = Sequence([observation])
+    inner = Dataset()
+    inner.VerifyingObserverName = "NAKAMURA^KEN"
+    inner.DetectorID = "DET55443"
+    outer = Dataset()
+    outer.ContentSequence = Sequence([inner])
+    ds.ContentSequence = Sequence([outer])
+    ids = identifiers_of(ds)
+    assert {"KOWALSKI^ANNA", "NAKAMURA^KEN"} <= set(ids.person_names) and "DET55443" in ids.ids
+    assert clean_descriptor("GTV_KOWALSKI nakamura DET55443", ids) == "GTV"
+
+
+def test_nested_reading_stops_after_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    ds = Dataset()
+    ds.ContentSequence = Sequence([Dataset() for _ in range(30)])
+    for index, item in enumerate(ds.ContentSequence):
+        item.PersonName = f"NAME{index:02d}^X"
+    monkeypatch.setattr(descriptors, "MAX_NESTED_ELEMENTS", 10)
+    names = identifiers_of(ds).person_names
+    assert names == tuple(f"NAME{index:02d}^X" for index in range(10))
+
+
+def test_with_full_dates_only_the_birth_date_is_removed() -> None:
+    identifiers = identifiers_of(dataset_with_identifiers(), keep_dates=True)
+    assert identifiers.dates == ("19700203",) and identifiers.times == ()
+    for text in ("PTV_20230314", "GTV 10:15", "CT 2023-01-15 101530", "PTV 20230115"):
+        assert clean_descriptor(text, identifiers) == text  # Full Dates keeps the dates
+    assert clean_descriptor("DOB 1970-02-03 T1", identifiers) == "DOB T1"
+    assert clean_descriptor("CT DOE 1.2.840.99.1", identifiers) == "CT"  # names and UIDs as ever
+    assert clean_descriptor("PTV_20230314", identifiers_of(dataset_with_identifiers())) == "PTV"
 
 
 def test_identifiers_of_a_real_file() -> None:

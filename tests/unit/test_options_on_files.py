@@ -102,6 +102,34 @@ def test_clean_descriptors_keeps_the_description_without_the_identifiers() -> No
     assert "SeriesDescription" not in plain and "ProtocolName" not in plain and "ImageComments" not in plain
 
 
+def test_clean_descriptors_cleans_the_text_of_the_coded_sequences_it_marks_c() -> None:
+    source = detailed_ct()
+    request = Dataset()
+    request.RequestedProcedureDescription = "CT for Doe Jane"
+    request.ReasonForRequestedProcedureCodeSequence = Sequence([code("R2", "99LOCAL", "Jane Doe chest pain")])
+    source.RequestAttributesSequence = Sequence([request])
+    output = run([source], "CleanDescriptors")[0]
+    visit = output.ReasonForVisitCodeSequence[0]
+    assert (visit.CodeValue, visit.CodeMeaning) == ("ANONYMIZED", "follow-up")  # a code keeps a value
+    assert output.AdmittingDiagnosesCodeSequence[0].CodeMeaning == "Fall at home, reported by"
+    reason = output.RequestAttributesSequence[0].ReasonForRequestedProcedureCodeSequence[0]
+    assert (reason.CodeValue, reason.CodeMeaning) == ("R2", "chest pain")
+    assert "ReasonForVisitCodeSequence" not in run([detailed_ct()])[0]  # X without the option
+
+
+def test_clean_structured_content_cleans_code_meanings() -> None:
+    sr = with_identifying_details(read("test-SR.dcm"))
+    item = Dataset()
+    item.RelationshipType, item.ValueType = "CONTAINS", "CODE"
+    item.ConceptNameCodeSequence = Sequence([code("121071", "DCM", "Finding")])
+    item.ConceptCodeSequence = Sequence([code("L1", "99LOCAL", "Lesion seen on Jane Doe")])
+    sr.ContentSequence.append(item)
+    for names in (("CleanStructuredContent",), ("CleanStructuredContent", "CleanDescriptors")):
+        output = run([sr], *names)[0].ContentSequence[-1]
+        assert output.ConceptCodeSequence[0].CodeMeaning == "Lesion seen on"
+        assert output.ConceptNameCodeSequence[0].CodeMeaning == "Finding"  # nothing to clean: unchanged
+
+
 def test_clean_descriptors_keeps_roi_names() -> None:
     study = rt_study()
     rois = study[-3].StructureSetROISequence
@@ -113,11 +141,19 @@ def test_clean_descriptors_keeps_roi_names() -> None:
     assert [roi.ROIName for roi in run(rt_study())[-3].StructureSetROISequence] == ["", "", ""]  # Z without it
 
 
+def test_with_full_dates_descriptors_keep_their_dates() -> None:
+    study = rt_study()
+    rois = study[-3].StructureSetROISequence
+    rois[0].ROIName, rois[1].ROIName = "PTV_20230314", "GTV 10:15"
+    output = run(study, "CleanDescriptors", "RetainLongitudinalFullDates")[-3]
+    assert [roi.ROIName for roi in output.StructureSetROISequence][:2] == ["PTV_20230314", "GTV 10:15"]
+
+
 def test_a_type_1_descriptor_cleaned_to_nothing_gets_a_dummy() -> None:
     study = rt_study()
     rtstruct = study[-3]
-    rtstruct.StructureSetLabel = str(rtstruct.PatientName).split("^")[0]  # only the patient's name
-    rtstruct.StructureSetDescription = rtstruct.StructureSetLabel
+    rtstruct.StructureSetDescription = str(rtstruct.PatientName).split("^")[0]  # only the patient's name
+    rtstruct.StructureSetLabel = rtstruct.StructureSetDescription + " %"  # and punctuation: nothing either
     output = run(study, "CleanDescriptors")[-3]
     assert output.StructureSetLabel == "ANONYMIZED"  # Type 1 in RTSTRUCT: never empty
     assert output.StructureSetDescription == ""  # Type 3: empty is valid

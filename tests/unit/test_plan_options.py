@@ -128,7 +128,7 @@ def test_one_plan_per_sop_class_and_call() -> None:
         ("ProtocolName", "LO", ("CleanDescriptors",), Action.CLEAN_TEXT),
         ("StationAETitle", "AE", ("RetainDeviceIdentity",), Action.CLEAN_TEXT),
         ("Allergies", "LO", ("RetainPatientCharacteristics",), Action.CLEAN_TEXT),
-        ("AdmittingDiagnosesCodeSequence", "SQ", ("CleanDescriptors",), Action.RECURSE),
+        ("AdmittingDiagnosesCodeSequence", "SQ", ("CleanDescriptors",), Action.RECURSE_DESCRIPTOR),
         # ...but binary values cannot be cleaned: the Basic Profile action stands
         ("MakerNote", "OB", ("CleanDescriptors",), Action.REMOVE),
         ("60003000", "OW", ("CleanGraphics",), Action.REMOVE_OVERLAY),  # OverlayData
@@ -164,5 +164,11 @@ def test_text_of_a_graphic_annotation_is_cleaned_with_clean_graphics() -> None:
 
 def test_only_plans_that_clean_text_read_the_identifiers() -> None:
     assert not plan().cleans_text and not plan("RetainUIDs", "RetainLongitudinalFullDates").cleans_text
-    for name in ("CleanDescriptors", "CleanGraphics", "RetainDeviceIdentity", "RetainPatientCharacteristics"):
+    for name in (
+        "CleanDescriptors",
+        "CleanGraphics",
+        "CleanStructuredContent",
+        "RetainDeviceIdentity",
+        "RetainPatientCharacteristics",
+    ):
         assert plan(name).cleans_text
