@@ -24,6 +24,10 @@ class InstanceRewriteError(Exception):
     """The instance could not be anonymized; the message says why."""
 
 
+class ValueProblem(InstanceRewriteError):
+    """A handler cannot write the element it handles; the walk adds the element's name and path."""
+
+
 class ElementError(InstanceRewriteError):
     """A problem with one element, located by a path from the top-level dataset.
 

@@ -16,9 +16,10 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 
+from .character_sets import declared_character_set, unwritable_problem
 from .dates import shift_da, shift_dt
 from .descriptors import InstanceIdentifiers, clean_descriptor
-from .errors import ElementError, InstanceRewriteError, element_name
+from .errors import ElementError, InstanceRewriteError, ValueProblem, element_name
 from .integrity import check_last_element
 from .plan import Action, ElementPlan, Scope
 from .private_blocks import PrivateBlocks
@@ -56,6 +57,8 @@ class WalkContext:
     plan: ElementPlan
     session: MappingSession
     patient_id: str  # the original one: pseudonym and date offset are keyed by it
+    # The top-level SpecificCharacterSet terms, which items inherit; () if absent.
+    character_set: tuple[str, ...] = ()
     # The instance's own identifying values, read before the walk changes
     # anything; only when the plan cleans text (Clean Descriptors...).
     identifiers: InstanceIdentifiers | None = None
@@ -93,6 +96,8 @@ def walk(dataset: Dataset, context: WalkContext, scope: Scope = Scope.NORMAL) ->
                 _HANDLERS[action](dataset, tag, vr, context, scope)
             except ElementError as error:
                 raise error.inside(element_name(tag)) from error.__cause__
+            except ValueProblem as error:
+                raise ElementError(element_name(tag), str(error)) from None
             except InstanceRewriteError:
                 raise  # says why already, without values
             except Exception as error:  # pydicom raises many types on malformed values
@@ -145,7 +150,13 @@ def _dummy(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope:
 
 
 def _replace(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:
-    dataset[tag] = DataElement(tag, vr, replacement_value(vr, context.plan.options.replace[tag]))
+    text = context.plan.options.replace[tag]
+    # An item may declare its own character set (PS3.5 7.5.3); else it inherits.
+    terms = declared_character_set(dataset)
+    problem = unwritable_problem(vr, text, context.character_set if terms is None else terms)
+    if problem:
+        raise ValueProblem(problem)
+    dataset[tag] = DataElement(tag, vr, replacement_value(vr, text))
 
 
 def _remap_uid(dataset: Dataset, tag: BaseTag, vr: str, context: WalkContext, scope: Scope) -> None:

@@ -36,6 +36,12 @@ from .damage import (
 from .errors import ElementError, InstanceRewriteError, describe_unexpected, element_name
 
 NOT_DICOM = "cannot parse DICOM: no DICM prefix and no known first element"
+MISSING_PIXELS = "PixelData (7FE0,0010) is missing: the file may be truncated"
+# Type 1 attributes of the Image Pixel module (PS3.3 C.7.6.3) that no other
+# module uses: SamplesPerPixel, PhotometricInterpretation, BitsAllocated.
+_IMAGE_PIXEL_MARKERS = (0x00280002, 0x00280004, 0x00280100)
+# Where that module's pixels may be: Float, Double Float, Pixel Data, Provider URL (JPIP).
+_PIXELS_OR_ALTERNATIVES = (0x7FE00008, 0x7FE00009, PIXEL_DATA, 0x00287FE0)
 
 
 def read_checked(data: bytes, stop_before_pixels: bool = False) -> Dataset:
@@ -56,6 +62,8 @@ def read_checked(data: bytes, stop_before_pixels: bool = False) -> Dataset:
         pixels = _elements(dataset).get(PIXEL_DATA)
         if isinstance(pixels, RawDataElement) and pixels.length == UNDEFINED and pixels.is_little_endian:
             _check_fragments(pixels)
+        if not stop_before_pixels:
+            check_pixels_present(dataset)
     except InstanceRewriteError:
         if not looks_like_dicom(data):
             raise InstanceRewriteError(NOT_DICOM) from None
@@ -71,6 +79,23 @@ def check_last_element(dataset: Dataset) -> None:
     present = len(element.value)
     if present < element.length:
         raise ElementError(element_name(element.tag), f"declares {element.length} bytes, {present} present")
+
+
+def check_pixels_present(dataset: Dataset) -> None:
+    """``InstanceRewriteError`` if the Image Pixel module is there but its pixels are not.
+
+    A file cut exactly between two elements, say right before PixelData,
+    parses cleanly and would be written out as an image without pixels. Pixel
+    Data is Type 1C (PS3.3 C.7.6.3): required unless Float or Double Float
+    Pixel Data or a Pixel Data Provider URL stands in for it. The module is
+    recognised by its own Type 1 attributes, not by the SOP Class: the
+    shipped IOD data records only the attributes of PS3.15 Table E.1-1.
+    """
+    elements = dataset._dict
+    if any(tag in elements for tag in _IMAGE_PIXEL_MARKERS) and not any(
+        tag in elements for tag in _PIXELS_OR_ALTERNATIVES
+    ):
+        raise InstanceRewriteError(MISSING_PIXELS)
 
 
 def explained(data: bytes, error: BaseException | None) -> InstanceRewriteError:

@@ -32,9 +32,12 @@ _DATE_TOKEN = re.compile(
     r"(?<![^\s\x00\\])(?:"
     # DA or DT: YYYYMMDD[HH[MM[SS[.F{1,6}]]]][+/-ZZXX]
     rf"(?P<da>(?:19|20)\d\d{_MONTH}{_DAY})(?:\d\d(?:\d\d(?:\d\d(?:\.\d{{1,6}})?)?)?)?(?:[+-]\d{{4}})?"
+    # ISO 8601 basic: YYYYMMDDTHH[MM[SS[.F]]][Z|+/-HH[MM]]
+    r"(?:T\d\d(?:\d\d(?:\d\d(?:\.\d+)?)?)?(?:Z|[+-]\d\d(?:\d\d)?)?)?"
     # Year first with separators, as ISO 8601: YYYY-MM-DD[THH:MM[:SS[.F]][Z|+/-HH[:]MM]],
-    # or YYYY/MM/DD, YYYY.MM.DD (day-first or month-first forms are ambiguous)
-    rf"|(?P<iso>(?:19|20)\d\d(?P<sep>[-/.]){_MONTH}(?P=sep){_DAY})"
+    # or YYYY/MM/DD, YYYY.MM.DD, and EXIF's YYYY:MM:DD (its time follows after a
+    # space, a token of its own). Day-first or month-first forms are ambiguous.
+    rf"|(?P<iso>(?:19|20)\d\d(?P<sep>[-/.:]){_MONTH}(?P=sep){_DAY})"
     r"(?:T\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?"
     r")(?![^\s\x00\\])"
 )

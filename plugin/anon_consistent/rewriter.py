@@ -13,6 +13,7 @@ from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID
 
 from . import __version__
+from .character_sets import declared_character_set, unwritable_problem
 from .descriptors import identifiers_of
 from .encoder import encode
 from .errors import ElementError, InstanceRewriteError, describe_unexpected, element_name
@@ -64,6 +65,7 @@ def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) ->
     context = WalkContext(plan=plan, session=session, patient_id=original_patient_id)
     try:
         roi_names = None
+        context.character_set = declared_character_set(dataset) or ()
         if plan.cleans_text:
             # Before the walk changes them; Full Dates keeps dates in descriptors too.
             context.identifiers = identifiers_of(dataset, keep_dates=plan.options.full_dates)
@@ -127,6 +129,9 @@ def insert_replaced_values(dataset: Dataset, context: WalkContext) -> None:
     for tag, text in context.plan.options.replace.items():
         vr = element_vr(tag, None)
         if tag not in dataset and vr != "UI":
+            problem = unwritable_problem(vr, text, context.character_set)
+            if problem:
+                raise ElementError(element_name(tag), problem)
             dataset[tag] = DataElement(tag, vr, replacement_value(vr, text))
 
 

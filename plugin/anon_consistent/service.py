@@ -58,7 +58,15 @@ class ResourceNotFound(LookupError):
 
 
 class Cancelled(Exception):
-    """The caller asked to stop; instances stored so far stay."""
+    """The caller asked to stop; instances stored so far stay.
+
+    ``nothing_stored`` says the message already tells that no instance was
+    stored, so no count needs to follow it.
+    """
+
+    def __init__(self, message: str, nothing_stored: bool = False) -> None:
+        super().__init__(message)
+        self.nothing_stored = nothing_stored
 
 
 class NothingAnonymized(RuntimeError):
@@ -164,7 +172,7 @@ class Anonymizer:
             ):
                 return self._run(level, instance_ids, options, on_progress, gateway or self.gateway, on_stored)
         except LockWaitCancelled as stop:
-            raise Cancelled(f"{stop}; nothing stored") from None
+            raise Cancelled(f"{stop}; nothing stored", nothing_stored=True) from None
 
     def _run(
         self,
@@ -246,7 +254,8 @@ class Anonymizer:
         failures = {}
         for index, instance_id in enumerate(instance_ids):
             if not keep_going(index):
-                raise Cancelled(f"cancelled while reading {index} of {len(instance_ids)} instances; none stored")
+                reading = f"cancelled while reading {index} of {len(instance_ids)} instances"
+                raise Cancelled(f"{reading}; none stored", nothing_stored=True)
             try:
                 pin_uid_overrides(gateway.read_instance(instance_id), plan, session)
             except Exception as error:  # noqa: BLE001 - reported per instance, as in the pipeline

@@ -66,8 +66,10 @@ function OnStableStudy(studyId, tags, metadata)
       return
    end
 
-   print('anon-consistent: anonymizing stable study ' .. studyId ..
-         ' (StudyInstanceUID ' .. (tags['StudyInstanceUID'] or '?') .. ') into project ' .. PROJECT)
+   -- Only Orthanc IDs and the plugin's answer go to the log, never a value
+   -- of the source (such as tags['StudyInstanceUID']): the log is not
+   -- de-identified.
+   print('anon-consistent: anonymizing stable study ' .. studyId .. ' into project ' .. PROJECT)
    local answer = RestApiPost('/anon-consistent/studies/' .. studyId, DumpJson(RequestBody(), true))
    if answer == nil then
       print('anon-consistent: anonymization of study ' .. studyId .. ' FAILED, see the errors above in the log')

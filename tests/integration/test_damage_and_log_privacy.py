@@ -90,6 +90,20 @@ def test_a_study_of_one_cut_encapsulated_instance_fails_with_the_reason(orthanc:
     assert orthanc.json("/studies") == studies
 
 
+def test_a_file_cut_right_before_its_pixel_data_fails_instead_of_losing_its_image(orthanc: OrthancServer) -> None:
+    answer = orthanc.upload(encode(reidentified(ct_study()[:1])[0]))
+    stored = orthanc.instance_bytes(answer["ID"])
+    damage(orthanc, answer["ID"], len(stored) - stored.rfind(b"\xe0\x7f\x10\x00"))  # the header of PixelData
+    instances = orthanc.json("/instances")
+
+    response = orthanc.post(f"/anon-consistent/instances/{answer['ID']}", {"Project": "damage"})
+    assert response.status_code == 500, response.text
+    assert response.json()["Details"]["FailedInstances"] == [
+        {"ID": answer["ID"], "Error": "PixelData (7FE0,0010) is missing: the file may be truncated"}
+    ]
+    assert orthanc.json("/instances") == instances
+
+
 def legacy_study() -> list[Dataset]:
     """A CT study whose UIDs have leading-zero components, with a distinctive patient.
 

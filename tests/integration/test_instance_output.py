@@ -40,3 +40,27 @@ def test_a_private_date_in_is_moves_with_the_same_date_in_lo(orthanc: OrthancSer
     assert b"20230101" not in after
     stored = pydicom.dcmread(BytesIO(after))
     assert str(stored[0x00291001].value) == stored[0x00291002].value == stored.StudyDate != "20230101"
+
+
+def test_a_replace_value_the_character_set_cannot_hold_fails_the_instance(orthanc: OrthancServer) -> None:
+    ds = reidentified([read("CT_small.dcm")])[0]
+    assert ds.SpecificCharacterSet == "ISO_IR 100"
+    instance = orthanc.upload(encode(ds))["ID"]
+    instances = orthanc.json("/instances")
+
+    body = {"Project": "charset", "Replace": {"PatientName": "山田^太郎"}}
+    response = orthanc.post(f"/anon-consistent/instances/{instance}", body)
+    assert response.status_code == 500, response.text
+    assert response.json()["Details"]["FailedInstances"] == [
+        {
+            "ID": instance,
+            "Error": "PatientName (0010,0010) Replace value has characters that the instance's character set "
+            "cannot hold (SpecificCharacterSet (0008,0005): ISO_IR 100)",
+        }
+    ]
+    assert orthanc.json("/instances") == instances  # no "??^??" copy
+
+    body["Replace"] = {"PatientName": "Müller^Jürgen"}
+    latin = orthanc.post(f"/anon-consistent/instances/{instance}", body)
+    assert latin.status_code == 200, latin.text
+    assert orthanc.json(f"/instances/{latin.json()['ID']}/simplified-tags")["PatientName"] == "Müller^Jürgen"

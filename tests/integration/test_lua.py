@@ -104,6 +104,11 @@ def test_on_stable_study_anonymizes_a_new_study_exactly_once(auto_server: Orthan
     assert not any("anonymizing stable study " + anonymized in line for line in log)
     assert any(f"study {source} -> anonymized study {anonymized} (7 instances, 0 failed)" in line for line in log)
     assert "project auto" in "\n".join(log)
+    # The log is not de-identified: no value of the source may reach it.
+    source_tags = server.json(f"/studies/{source}")
+    originals = [old_uid, source_tags["PatientMainDicomTags"]["PatientID"]]
+    whole_log = server.log_path.read_text(errors="replace")
+    assert not [value for value in originals if value and value in whole_log]
 
 
 def test_on_stable_study_skips_a_study_already_marked_deidentified(guarded_server: OrthancServer) -> None:

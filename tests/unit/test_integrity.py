@@ -146,3 +146,25 @@ def test_every_cut_of_a_file_is_refused_or_ends_between_elements() -> None:
         except InstanceRewriteError:
             continue
         assert locate_damage(data[:size]) is None, size
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "JPEG2000.dcm"])
+def test_a_file_cut_right_before_its_pixel_data_is_refused(name: str) -> None:
+    dataset = read(name)
+    for tag in [t for t in dataset.keys() if t >= 0x7FE00010]:
+        del dataset[tag]  # what a cut at the PixelData header leaves: a well-formed file
+    data = encode(dataset)
+    assert locate_damage(data) is None
+    assert failure(data) == "PixelData (7FE0,0010) is missing: the file may be truncated"
+    read_checked(data, stop_before_pixels=True)  # pinning Keep/Replace UIDs reads no pixels: no verdict
+
+
+def test_pixel_data_is_only_required_with_the_image_pixel_module() -> None:
+    rtdose = read("rtdose.dcm")  # a DVH-only RT Dose has no Image Pixel module, so no pixels
+    for tag in [t for t in rtdose.keys() if t.group == 0x0028 or t >= 0x7FE00010]:
+        del rtdose[tag]
+    assert OfflineEngine().run([encode(rtdose)])[0].PatientIdentityRemoved == "YES"
+    floats = read("CT_small.dcm")  # Float Pixel Data stands in for Pixel Data
+    del floats.PixelData
+    floats.FloatPixelData = b"\x00" * 8
+    assert "FloatPixelData" in OfflineEngine().run([encode(floats)])[0]

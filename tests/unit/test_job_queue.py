@@ -68,6 +68,24 @@ def test_cancel_pending_and_running_jobs() -> None:
     queue.stop()
 
 
+def test_a_job_cancelled_before_storing_anything_says_so_once() -> None:
+    queue = JobQueue(workers=1)
+    started = threading.Event()
+
+    def waiting_job(progress, stored):
+        started.set()
+        while progress(0, 3):  # as while waiting for an earlier call's lock
+            threading.Event().wait(0.005)
+        raise Cancelled("cancelled while waiting for an earlier call on the same instances; nothing stored", True)
+
+    job = queue.submit(waiting_job, {})
+    started.wait(5)
+    queue.cancel(job.id)
+    wait_until(lambda: job.state == "Cancelled", 5, "the job to stop")
+    assert job.error == "cancelled while waiting for an earlier call on the same instances; nothing stored"
+    queue.stop()
+
+
 def persistent_queue(path: Path) -> tuple[JobQueue, JobStore]:
     store = JobStore(MappingStore(path))
     return JobQueue(workers=1, store=store), store

@@ -26,6 +26,11 @@ def scrub(text: str, shift: bool = True) -> str:
         ("2023/01/05", "2022/12/26"),
         ("2023.01.05", "2022.12.26"),
         ("1999-03-01", "1999-02-19"),
+        ("20230101T120000", "20221222T120000"),  # ISO 8601 basic
+        ("20230101T1200Z", "20221222T1200Z"),
+        ("20230101T120000.5+0100", "20221222T120000.5+0100"),
+        ("2023:01:01 12:00:00", "2022:12:22 12:00:00"),  # EXIF DateTimeOriginal
+        ("X\\2023:01:05 08:30:00\x00", "X\\2022:12:26 08:30:00\x00"),
     ],
 )
 def test_date_tokens_are_shifted_keeping_their_form(text: str, expected: str) -> None:
@@ -43,6 +48,9 @@ def test_date_tokens_are_shifted_keeping_their_form(text: str, expected: str) ->
         "01/02/2023",  # day or month first: ambiguous, not recognized
         "18991231",  # before 1900
         "2023-01-05/2023-01-06",
+        "20230101T",  # a T without its hour
+        "2023:01-05",  # mixed separators
+        "12:00:00",
     ],
 )
 def test_what_is_not_a_date_token_is_left_alone(text: str) -> None:

@@ -228,7 +228,8 @@ class JobQueue:
             state, message = "Success", ""
         except Cancelled as stop:
             if job.cancelled_by_user:
-                state, message = "Cancelled", f"{stop}; {record.stored} instance(s) had been stored"
+                stored_so_far = "" if stop.nothing_stored else f"; {record.stored} instance(s) had been stored"
+                state, message = "Cancelled", f"{stop}{stored_so_far}"
             else:
                 state, message = "Failure", interruption_message(record)
         except NothingAnonymized as failure:
