@@ -200,6 +200,7 @@ def test_a_cancelled_queued_job_leaves_the_line() -> None:
     locks = InstanceLocks()
     queue = JobQueue(workers=1, locks=locks)
     gate = threading.Event()
+
     def blocker(progress: object, stored: object) -> dict[str, object]:
         gate.wait(10)
         return {}
