@@ -20,6 +20,7 @@ from anon_consistent.private_blocks import (
     parse_private_attribute,
     parse_private_element,
 )
+from anon_consistent.private_vr import explicit_vr_fits, un_value_fits
 from anon_consistent.profile.safe_private import SafePrivateAttribute, load_safe_private
 from tests.dicom_data import encode, read
 from tests.engine import OfflineEngine
@@ -132,9 +133,9 @@ def test_implicit_vr_values_read_as_un_are_kept_as_they_were(mr: Dataset) -> Non
 
 
 def test_a_binary_safe_value_read_as_un_is_never_scanned_as_text(mr: Dataset) -> None:
-    # 8 bytes that read as a date token: as FD (the table's VR) they are a number, kept byte for byte.
-    value = b"20230101"
-    reserve(mr, 0x0019, 0x10, "SIEMENS MR HEADER", {0x0E: ("FD", struct.unpack("<d", value)[0]), 0x0C: ("IS", "9")})
+    # 24 bytes that read as date tokens: as FD (the table's VR, VM 3) they are numbers, kept byte for byte.
+    value = b"202301012023010120230101"
+    reserve(mr, 0x0019, 0x10, "SIEMENS MR HEADER", {0x0E: ("FD", list(struct.unpack("<3d", value))), 0x0C: ("IS", "9")})
     mr.StudyDate = "20230101"
     out = anonymized(mr, {**RETAIN, "ShiftDates": True}, implicit=True)
     assert raw_value(out, 0x0019100E) == value and out.StudyDate != "20230101"
@@ -299,3 +300,82 @@ def test_a_private_sequence_stored_as_un_in_an_explicit_vr_file_is_parsed(mr: Da
     out = anonymized(mr, RETAIN)
     (kept,) = out[0x00311001].value
     assert private_tags(kept) == {0x20050010, 0x2005100E} and kept[0x2005100E].value == 2.0
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+def test_a_listed_element_of_another_kind_than_the_table_says_is_removed(mr: Dataset, implicit: bool) -> None:
+    # Table E.3.10-1 lists a place, a VR and a VM: what is written there must be of that kind.
+    reserve(
+        mr,
+        0x0019,
+        0x11,
+        "SIEMENS MR HEADER",
+        {0x0E: ("PN", "DOE^JOHN 12345"), 0x0C: ("LO", "DOE JOHN"), 0x0D: ("CS", "DIRECTIONAL")},  # table: FD, IS, CS
+    )
+    reserve(mr, 0x0043, 0x10, "GEMS_PARM_01", {0x39: ("LO", "DOE JOHN 12345")})  # table: IS
+    reserve(mr, 0x2005, 0x10, "Philips MR Imaging DD 001", {0x0E: ("SH", "DOE12345"), 0x0D: ("FL", -2.0)})  # FL
+    out = anonymized(mr, RETAIN, implicit=implicit)
+    assert private_tags(out) == {0x00190011, 0x0019110D, 0x20050010, 0x2005100D}
+    assert b"DOE" not in encode(out) and b"12345" not in encode(out)
+
+
+@pytest.mark.parametrize(
+    ("vr", "value", "kept"),
+    [
+        ("FD", struct.pack("<3d", 0.5, 0.5, 0.7), True),  # VM 3
+        ("FD", struct.pack("<2d", 0.5, 0.5), False),  # a multiple of 8, but 2 values
+        ("FD", b"DOE^JOHN 12345", False),  # 14 bytes
+    ],
+)
+def test_a_binary_listed_value_read_as_un_needs_a_length_its_vr_and_vm_allow(
+    mr: Dataset, vr: str, value: bytes, kept: bool
+) -> None:
+    reserve(mr, 0x0019, 0x10, "SIEMENS MR HEADER", {0x0E: ("UN", value)})
+    out = anonymized(mr, RETAIN, implicit=True)
+    assert (0x0019100E in private_tags(out)) is kept
+
+
+@pytest.mark.parametrize(
+    ("listed_vr", "listed_vm", "value", "fits"),
+    [
+        ("IS", "4", b"1000\\8\\0\\0 ", True),
+        ("IS", "1", b"DOE", False),
+        ("IS", "1", b"1234567890123", False),  # 13 characters
+        ("DS", "1", b"-1.5E+02", True),
+        ("DS", "1", b"1.5 kg", False),
+        ("CS", "1", b"DIRECTIONAL ", True),
+        ("CS", "1", b"Doe", False),
+        ("UI", "1", b"1.2.840.113619\x00", True),
+        ("UI", "1", b"DOE^JOHN", False),
+        ("LO", "1", b"epi2 ", True),
+        ("LO", "1", b"a\x01b", False),
+        ("SQ", "1-n", b"\xfe\xff\x00\xe0\x00\x00\x00\x00", True),
+        ("SQ", "1-n", b"DOE^JOHN", False),
+        ("FL", "1", b"\x00\x00\x80\x3f", True),
+        ("FL", "1", b"\x00\x00\x80\x3f\x00\x00\x80\x3f", False),  # 2 values, VM 1
+        ("US", "1-n", b"\x01\x00\x02\x00", True),
+        ("UL", "1", b"\x01\x00", False),
+        ("OW/OB", "1", b"\x01", True),
+        ("", "1", b"anything", True),  # no VR listed: nothing to check
+        ("FD", "1", b"", True),  # an empty value is always allowed
+    ],
+)
+def test_un_values_are_judged_by_the_listed_vr_and_vm(listed_vr: str, listed_vm: str, value: bytes, fits: bool) -> None:
+    assert un_value_fits(listed_vr, listed_vm, value) is fits
+
+
+@pytest.mark.parametrize(
+    ("listed_vr", "vr", "fits"),
+    [
+        ("FD", "FD", True),
+        ("FD", "PN", False),
+        ("FD", "OB", False),
+        ("OW/OB", "OB", True),
+        ("OW/OB", "OW", True),
+        ("IS", "LO", False),
+        ("", "DS", True),
+        ("", "PN", False),
+    ],
+)
+def test_explicit_vrs_must_be_the_listed_one(listed_vr: str, vr: str, fits: bool) -> None:
+    assert explicit_vr_fits(listed_vr, vr) is fits
