@@ -212,6 +212,7 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
     clash = (keep & remove) | (keep & set(replace)) | (remove & set(replace))
     if clash:
         raise OptionsError(f"A tag cannot be both kept, replaced or removed: {', '.join(_name(t) for t in clash)}")
+    _check_kept_blocks(keep, keep_private, remove)
     undeletable = sorted(_name(t) for t in remove & NEVER_REMOVED)
     if undeletable:
         raise OptionsError(f"{', '.join(undeletable)} cannot be removed: Orthanc could not store the result")
@@ -236,6 +237,27 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
         profile_options=profile_options,
         **flags,
     )
+
+
+def _check_kept_blocks(
+    keep: frozenset[BaseTag], keep_private: frozenset[PrivateAttribute], remove: frozenset[BaseTag]
+) -> None:
+    """Removing a Private Creator removes its block: a 400 if something kept may be in that block."""
+    creators = sorted(t for t in remove if t.is_private_creator)
+    for creator in creators:
+        group, block = creator.group, creator.element
+        for tag in sorted(keep):
+            if tag.group == group and tag.element >> 8 == block:
+                raise OptionsError(
+                    f'"Remove" of the Private Creator {_number(creator)} removes its block, '
+                    f'which holds {_number(tag)} named in "Keep": they contradict each other'
+                )
+        for attribute in sorted(keep_private, key=str):
+            if attribute.group == group:
+                raise OptionsError(
+                    f'"Remove" of the Private Creator {_number(creator)} removes its block, which may be the one '
+                    f'"Keep" names by creator ({attribute}): they contradict each other'
+                )
 
 
 def _parse_tag_list(value: object, option: str) -> list[BaseTag]:
