@@ -136,11 +136,29 @@ class AnonymizationOptions:
         for label, tags in (("Keep", self.keep), ("Replace", self.replace), ("Remove", self.remove)):
             words = [_name(t) if len(label) + 2 + len(_name(t)) <= LO_LENGTH else _number(t) for t in sorted(tags)]
             values += lo_values(label, words)
-        # A creator may use all 64 characters: each private attribute gets its own value.
-        values += [f"Keep: {attribute}"[:LO_LENGTH] for attribute in sorted(self.keep_private, key=str)]
+        for attribute in sorted(self.keep_private, key=str):
+            values += _kept_private_values(attribute)
         if self.keep_private_tags:
             values.append("KeepPrivateTags: every private attribute kept")
         return values
+
+
+# DeidentificationMethod is written without SpecificCharacterSet: the default
+# repertoire only (printable ASCII; "\\" would split the value).
+_NOT_DEFAULT_REPERTOIRE = re.compile(r"[^\x20-\x5b\x5d-\x7e]")
+
+
+def _kept_private_values(attribute: PrivateAttribute) -> list[str]:
+    """``Keep: CREATOR (gggg,xxee)``, or over two values when the creator is long: never cut.
+
+    A creator may use all 64 characters of its LO; cutting would make two
+    kept attributes of one long creator read the same.
+    """
+    creator = _NOT_DEFAULT_REPERTOIRE.sub("?", attribute.creator)
+    one = f"Keep: {creator} ({attribute.element})"
+    if len(one) <= LO_LENGTH:
+        return [one]
+    return [f"Keep: ({attribute.element}) of creator:", creator]
 
 
 def parse_tag(text: str) -> BaseTag:
