@@ -28,7 +28,7 @@ from .ps315_options import (
     lo_values,
     parse_profile_options,
 )
-from .request_body import BodyRefused, check_body
+from .request_body import BodyRefused, DuplicateKey, check_body, load_body
 from .vr import dictionary_vm, dictionary_vr
 from .vr_values import supported, value_problem
 
@@ -185,7 +185,9 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
     except BodyRefused as refused:
         raise OptionsError(str(refused)) from None
     try:
-        document = json.loads(body)
+        document = load_body(body)
+    except DuplicateKey as duplicate:
+        raise OptionsError(str(duplicate)) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise OptionsError(f"The request body is not valid JSON: {error}") from None
     if not isinstance(document, dict):
