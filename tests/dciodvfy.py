@@ -12,7 +12,7 @@ DCIODVFY = shutil.which("dciodvfy")
 
 def iod_errors(path: Path) -> set[str]:
     assert DCIODVFY is not None
-    result = subprocess.run([DCIODVFY, str(path)], capture_output=True, text=True, check=False)
+    result = subprocess.run([DCIODVFY, str(path)], capture_output=True, text=True, errors="replace", check=False)
     lines = (result.stdout + result.stderr).splitlines()
     # UIDs differ by construction; the kind of error is what must not be new.
     return {re.sub(r"[0-9]+(\.[0-9]+)+", "<uid>", line) for line in lines if line.startswith("Error")}

@@ -28,7 +28,7 @@ from .ps315_options import (
     lo_values,
     parse_profile_options,
 )
-from .request_body import BodyRefused, check_body
+from .request_body import BodyRefused, DuplicateKey, check_body, load_body
 from .vr import dictionary_vm, dictionary_vr
 from .vr_values import supported, value_problem
 
@@ -136,11 +136,29 @@ class AnonymizationOptions:
         for label, tags in (("Keep", self.keep), ("Replace", self.replace), ("Remove", self.remove)):
             words = [_name(t) if len(label) + 2 + len(_name(t)) <= LO_LENGTH else _number(t) for t in sorted(tags)]
             values += lo_values(label, words)
-        # A creator may use all 64 characters: each private attribute gets its own value.
-        values += [f"Keep: {attribute}"[:LO_LENGTH] for attribute in sorted(self.keep_private, key=str)]
+        for attribute in sorted(self.keep_private, key=str):
+            values += _kept_private_values(attribute)
         if self.keep_private_tags:
             values.append("KeepPrivateTags: every private attribute kept")
         return values
+
+
+# DeidentificationMethod is written without SpecificCharacterSet: the default
+# repertoire only (printable ASCII; "\\" would split the value).
+_NOT_DEFAULT_REPERTOIRE = re.compile(r"[^\x20-\x5b\x5d-\x7e]")
+
+
+def _kept_private_values(attribute: PrivateAttribute) -> list[str]:
+    """``Keep: CREATOR (gggg,xxee)``, or over two values when the creator is long: never cut.
+
+    A creator may use all 64 characters of its LO; cutting would make two
+    kept attributes of one long creator read the same.
+    """
+    creator = _NOT_DEFAULT_REPERTOIRE.sub("?", attribute.creator)
+    one = f"Keep: {creator} ({attribute.element})"
+    if len(one) <= LO_LENGTH:
+        return [one]
+    return [f"Keep: ({attribute.element}) of creator:", creator]
 
 
 def parse_tag(text: str) -> BaseTag:
@@ -167,7 +185,9 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
     except BodyRefused as refused:
         raise OptionsError(str(refused)) from None
     try:
-        document = json.loads(body)
+        document = load_body(body)
+    except DuplicateKey as duplicate:
+        raise OptionsError(str(duplicate)) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise OptionsError(f"The request body is not valid JSON: {error}") from None
     if not isinstance(document, dict):
@@ -212,6 +232,7 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
     clash = (keep & remove) | (keep & set(replace)) | (remove & set(replace))
     if clash:
         raise OptionsError(f"A tag cannot be both kept, replaced or removed: {', '.join(_name(t) for t in clash)}")
+    _check_kept_blocks(keep, keep_private, remove)
     undeletable = sorted(_name(t) for t in remove & NEVER_REMOVED)
     if undeletable:
         raise OptionsError(f"{', '.join(undeletable)} cannot be removed: Orthanc could not store the result")
@@ -236,6 +257,27 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
         profile_options=profile_options,
         **flags,
     )
+
+
+def _check_kept_blocks(
+    keep: frozenset[BaseTag], keep_private: frozenset[PrivateAttribute], remove: frozenset[BaseTag]
+) -> None:
+    """Removing a Private Creator removes its block: a 400 if something kept may be in that block."""
+    creators = sorted(t for t in remove if t.is_private_creator)
+    for creator in creators:
+        group, block = creator.group, creator.element
+        for tag in sorted(keep):
+            if tag.group == group and tag.element >> 8 == block:
+                raise OptionsError(
+                    f'"Remove" of the Private Creator {_number(creator)} removes its block, '
+                    f'which holds {_number(tag)} named in "Keep": they contradict each other'
+                )
+        for attribute in sorted(keep_private, key=str):
+            if attribute.group == group:
+                raise OptionsError(
+                    f'"Remove" of the Private Creator {_number(creator)} removes its block, which may be the one '
+                    f'"Keep" names by creator ({attribute}): they contradict each other'
+                )
 
 
 def _parse_tag_list(value: object, option: str) -> list[BaseTag]:

@@ -165,6 +165,11 @@ class ElementPlan:
         options = self.options
         if tag in options.remove:
             return Action.REMOVE
+        if tag.is_private and _creator_slot(tag) in options.remove:
+            # Removing a Private Creator removes the block it reserves, at every
+            # level: its elements would be orphans (and whether the creator was
+            # read before them would depend on element order).
+            return Action.REMOVE
         if tag.element == 0:
             # Group lengths would be wrong after any change; writers recompute
             # the ones that matter (file meta).
@@ -232,6 +237,12 @@ class ElementPlan:
 
     def _listed(self, row: ProfileRow, vr: str, scope: Scope) -> Action | TypeChoice:
         return listed_action(row, vr, scope, self._columns, self.options.shift_dates)
+
+
+def _creator_slot(tag: BaseTag) -> int | None:
+    """The Private Creator element (gggg,00bb) that reserves the block of private data element (gggg,bbxx)."""
+    block = tag.element >> 8
+    return tag.group << 16 | block if block >= 0x10 else None
 
 
 def _overlay(action: Action, tag: BaseTag) -> Action:

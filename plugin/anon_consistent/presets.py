@@ -23,7 +23,7 @@ from typing import Any
 
 from .options import PROJECT_NAME, AnonymizationOptions, OptionsError, parse_options, parse_tag
 from .ps315_options import ALIASES, FULL_DATES, MODIFIED_DATES
-from .request_body import BodyRefused, check_body
+from .request_body import BodyRefused, check_body, load_body
 
 PRESET_NAME = PROJECT_NAME
 PRESET_KEY = "Preset"
@@ -195,7 +195,7 @@ def _document(body: bytes | str | None) -> dict[str, Any] | None:
         return None
     try:
         check_body(body)
-        document = json.loads(body)
+        document = load_body(body)  # a repeated key too: parse_options says which
     except (BodyRefused, ValueError, UnicodeDecodeError):
         return None
     return document if isinstance(document, dict) else None

@@ -23,6 +23,7 @@ from enum import Enum
 
 from pydicom.dataset import Dataset
 
+from .private_vr import explicit_vr_fits, un_value_fits
 from .profile.safe_private import SafePrivateTable, normalize_creator
 
 PRIVATE_ATTRIBUTE_EXAMPLE = '{"Creator": "SIEMENS MR HEADER", "Element": "0019,xx0C"}'
@@ -52,6 +53,9 @@ class PrivateFate(Enum):
     # A private sequence that is not known safe: PS3.15 E.3.10 has it parsed
     # and each nested attribute judged on its own merits; it goes if nothing is left.
     WALK_SEQUENCE = "walk-sequence"
+    # A listed element read as UN: kept only if its bytes fit the table's VR
+    # (see private_vr), so the verdict needs the value (PrivateBlocks.fate).
+    CHECK_UN_VALUE = "check-un-value"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,12 +164,22 @@ class PrivateSelection:
         return PrivateBlocks(self, dataset)
 
     def fate(self, tag: int, vr: str, creator: str | None) -> PrivateFate:
-        """What happens to private element ``tag`` read with ``vr`` in a block reserved by ``creator``."""
+        """What happens to private element ``tag`` read with ``vr`` in a block reserved by ``creator``.
+
+        ``CHECK_UN_VALUE`` asks the caller for ``fate_of_un_value`` with the element's bytes.
+        """
         key = (tag, vr, creator)
         found = self._cache.get(key)
         if found is None:
             found = self._cache[key] = self._decide(tag, vr, creator)
         return found
+
+    def fate_of_un_value(self, tag: int, creator: str, value: object) -> PrivateFate:
+        """Kept or removed: a listed element read as UN, judged by its bytes against the table's VR and VM."""
+        row = self.safe.lookup(creator, tag >> 16, tag & 0xFF) if self.safe is not None else None
+        if row is None or not un_value_fits(row.vr, row.vm, value):
+            return PrivateFate.REMOVE
+        return _kept("UN", row.vr)
 
     def _decide(self, tag: int, vr: str, creator: str | None) -> PrivateFate:
         if is_creator(tag):
@@ -183,7 +197,10 @@ class PrivateSelection:
             return PrivateFate.REMOVE
         row = self.safe.lookup(creator, group, low_byte)
         if row is not None:
-            return _kept(vr, row.vr)
+            if vr == "UN":
+                return PrivateFate.CHECK_UN_VALUE if row.vr else _kept(vr, "")
+            # Listed by its place only: anything else written there goes.
+            return _kept(vr, row.vr) if explicit_vr_fits(row.vr, vr) else PrivateFate.REMOVE
         # An implicit VR file delivers a defined-length sequence as UN: the
         # handler looks at its bytes and removes it if it is no sequence.
         return PrivateFate.WALK_SEQUENCE if vr in ("SQ", "UN") else PrivateFate.REMOVE
@@ -201,6 +218,7 @@ class PrivateBlocks:
 
     def __init__(self, selection: PrivateSelection, dataset: Dataset) -> None:
         self.selection = selection
+        self._elements = dataset._dict
         self.creators: dict[int, str] = {}
         self.creator_tags: list[int] = []
         for tag, element in dataset._dict.items():
@@ -215,7 +233,11 @@ class PrivateBlocks:
         return self.creators.get(block_key(tag))
 
     def fate(self, tag: int, vr: str) -> PrivateFate:
-        return self.selection.fate(tag, vr, self.creator_of(tag))
+        creator = self.creator_of(tag)
+        fate = self.selection.fate(tag, vr, creator)
+        if fate is PrivateFate.CHECK_UN_VALUE and creator is not None:
+            fate = self.selection.fate_of_un_value(tag, creator, self._elements[tag].value)  # type: ignore[index]
+        return fate
 
     def drop_unused_creators(self, dataset: Dataset) -> None:
         """Remove the creators whose block kept nothing: a creator names kept attributes, nothing more."""

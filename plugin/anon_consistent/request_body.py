@@ -52,3 +52,30 @@ def check_body(body: bytes | bytearray | str | None) -> None:
                 raise BodyRefused(f"The request body nests JSON arrays or objects more than {MAX_DEPTH} levels deep")
         elif first != '"' and depth:
             depth -= 1  # never below 0: an unbalanced closer is invalid JSON, reported by json.loads
+
+
+class DuplicateKey(ValueError):
+    """A JSON object of the body repeats a key (HTTP 400): json.loads would silently keep the last one."""
+
+    def __init__(self, key: str) -> None:
+        shown = json.dumps(key if len(key) <= 80 else key[:80] + "...", ensure_ascii=False)
+        super().__init__(f"The request body names {shown} twice in one JSON object: give each key once")
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    document: dict[str, object] = {}
+    for key, value in pairs:
+        if key in document:
+            raise DuplicateKey(key)
+        document[key] = value
+    return document
+
+
+def load_body(body: bytes | bytearray | str) -> object:
+    """``json.loads`` that refuses a repeated key at any depth (DuplicateKey).
+
+    ``{"Options": ["RetainUIDs"], "Options": []}`` would otherwise mean the
+    last value, silently: the caller meant something, and cannot tell which.
+    """
+    return json.loads(body, object_pairs_hook=_unique_keys)

@@ -24,7 +24,7 @@ class PinConflictError(ValueError):
 
 
 class RetainedUidConflict(InstanceRewriteError):
-    """Retain UIDs met a UID the project already maps to another value."""
+    """A project mixes RetainUIDs and new UIDs for one UID (either way round)."""
 
 
 class MappingSession:
@@ -38,7 +38,8 @@ class MappingSession:
     ) -> None:
         self.project = project
         # Retain UIDs: every UID maps to itself, and the project records it,
-        # so that later calls in the project give the same answer.
+        # so that a later call without the option refuses that UID instead of
+        # inventing a second value (or quietly outputting the original).
         self.retain_uids = retain_uids
         self._store = store
         self._uid_factory = uid_factory
@@ -71,7 +72,16 @@ class MappingSession:
                     "without RetainUIDs); keeping it would break the project's mapping: use another Project"
                 )
             return stored
-        return self._stored(UID_KIND, original, lambda: self._uid_factory(self.project, original))
+        stored = self._stored(UID_KIND, original, lambda: self._uid_factory(self.project, original))
+        if stored == original:
+            # Recorded as itself by an earlier RetainUIDs call: reusing it
+            # silently would output the original UID under a Basic Profile
+            # claim (113100 without 113110). No UID in the message.
+            raise RetainedUidConflict(
+                f"project {self.project} retained the UIDs of this instance (RetainUIDs): "
+                "repeat the call with RetainUIDs, or use another Project"
+            )
+        return stored
 
     def pseudonym(self, patient_id: str) -> str:
         """PatientID and PatientName of an original PatientID, stable per project."""

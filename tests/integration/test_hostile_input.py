@@ -81,6 +81,24 @@ def test_oversized_body_is_refused(server: OrthancServer, post_routes: dict[str,
 
 
 @pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('{"Options": ["RetainUIDs"], "Options": []}', "Options"),
+        ('{"Replace": {"PatientName": "A", "PatientName": "B"}}', "PatientName"),
+        ('{"Preset": "none", "Keep": [], "Keep": ["PatientWeight"]}', "Keep"),
+    ],
+)
+def test_a_repeated_key_is_refused_and_named(
+    server: OrthancServer, post_routes: dict[str, str], body: str, key: str
+) -> None:
+    # Parsed silently, the last value would win: the caller could not tell what was done.
+    before = instance_count(server)
+    study_route = post_routes["studies"]
+    assert_refused(server.post(study_route, body), study_route, f'names "{key}" twice')
+    assert_still_up(server, before)
+
+
+@pytest.mark.parametrize(
     ("body", "message"),
     [
         ({"Replace": {"Rows": "70000"}}, 'Rows (0028,0010) must be an integer from 0 to 65535 for VR US: "70000"'),

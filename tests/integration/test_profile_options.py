@@ -94,6 +94,14 @@ def test_retain_uids_stores_the_result_beside_its_source(server: OrthancServer, 
     again = server.post(f"/anon-consistent/studies/{study}", body)  # the latest call wins, as without the option
     assert again.status_code == 200 and again.json()["ID"] == answer["ID"]
     assert fingerprint(server, study) == sources
+    # Without the option the project refuses the retained UIDs, each instance with the reason.
+    plain = server.post(f"/anon-consistent/studies/{study}", {"Project": "retain-uids"})
+    assert plain.status_code == 500, plain.text
+    failed = plain.json()["Details"]["FailedInstances"]
+    assert len(failed) == 4
+    assert all("project retain-uids retained the UIDs of this instance" in f["Error"] for f in failed)
+    assert not any(uid in plain.text for uid in originals)
+    assert stored_datasets(server, "studies", answer["ID"]) and fingerprint(server, study) == sources
 
 
 def test_retain_uids_never_overwrites_a_source(server: OrthancServer) -> None:

@@ -157,3 +157,16 @@ def test_deep_or_oversized_bodies_are_refused_before_parsing() -> None:
         parse_options(b'{"Keep": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
     with pytest.raises(OptionsError, match="bytes"):
         parse_options(b'{"Project": "' + b"x" * (2 * 1024 * 1024) + b'"}')
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('{"Options": ["RetainUIDs"], "Options": []}', "Options"),
+        ('{"Replace": {"PatientName": "A", "PatientName": "B"}}', "PatientName"),
+        ('{"Keep": [{"Creator": "A", "Element": "0019,xx0C", "Creator": "B"}]}', "Creator"),
+    ],
+)
+def test_a_repeated_key_answers_400_naming_it(body: str, key: str) -> None:
+    with pytest.raises(OptionsError, match=f'The request body names "{key}" twice'):
+        parse_options(body)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from io import BytesIO
+from pathlib import Path
 
+import pydicom
 import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from anon_consistent.options import parse_options
 from anon_consistent.ps315_options import PROFILE_OPTIONS
+from tests.dciodvfy import DCIODVFY, new_iod_errors
 from tests.dicom_data import ct_study, encode, encoded, read, rt_study
 from tests.engine import OfflineEngine
 from tests.option_data import PATIENT_ID, code, pet_series, suv_body_weight_factor, with_identifying_details
@@ -214,3 +218,24 @@ def test_the_options_record_survives_encoding_as_lo_values() -> None:
     output = OfflineEngine().run_bytes([encode(detailed_ct())], parse_options(b'{"Options": ["RetainUIDs"]}'))[0]
     assert b"PS3.15 2026c Basic Application Confidentiality Profile\\anon-consistent " in output
     assert PATIENT_ID.encode() not in output
+
+
+@pytest.mark.skipif(DCIODVFY is None, reason="dciodvfy (Debian dicom3tools) is not installed")
+def test_kept_private_creators_are_recorded_in_the_default_repertoire_without_error(tmp_path: Path) -> None:
+    # Written without SpecificCharacterSet: a Latin-1 "ü" would be an error, a cut creator a lie.
+    source = read("MR_small.dcm")
+    for block, creator in ((0x10, "Müller Bildgebung"), (0x11, "C" * 60 + "WXYZ")):
+        source.add_new(0x00190000 | block, "LO", creator)
+        source.add_new(0x00190000 | block << 8 | 0x0C, "IS", "1000")
+        source.add_new(0x00190000 | block << 8 | 0x0D, "IS", "7")
+    keep = [
+        {"Creator": c, "Element": e}
+        for c in ("Müller Bildgebung", "C" * 60 + "WXYZ")
+        for e in ("0019,xx0C", "0019,xx0D")
+    ]
+    before = encode(source)
+    after = OfflineEngine().run_bytes([before], parse_options(json.dumps({"Keep": keep})))[0]
+    assert new_iod_errors(before, after, tmp_path) == set()
+    method = list(pydicom.dcmread(BytesIO(after)).DeidentificationMethod)
+    assert "Keep: M?ller Bildgebung (0019,xx0C)" in method and method.count("C" * 60 + "WXYZ") == 2
+    assert b"M\xfcller Bildgebung (" not in after and b"M\xc3\xbcller Bildgebung (" not in after

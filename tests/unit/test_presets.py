@@ -97,6 +97,13 @@ def test_a_wrongly_typed_body_value_reaches_the_usual_error() -> None:
         request({"Preset": "pet", "Keep": "PatientName"})
 
 
+def test_a_repeated_key_beside_a_preset_is_refused_not_merged() -> None:
+    # Merged after json.loads, {"Keep": [...], "Keep": []} would silently lose the first list.
+    body = '{"Preset": "pet", "Keep": ["StudyDescription"], "Keep": []}'
+    with pytest.raises(OptionsError, match='names "Keep" twice'):
+        parse_request(body, PRESETS)
+
+
 # --- parse_request: what a call gets ---------------------------------------------------------------
 
 

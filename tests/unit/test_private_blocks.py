@@ -132,9 +132,9 @@ def test_implicit_vr_values_read_as_un_are_kept_as_they_were(mr: Dataset) -> Non
 
 
 def test_a_binary_safe_value_read_as_un_is_never_scanned_as_text(mr: Dataset) -> None:
-    # 8 bytes that read as a date token: as FD (the table's VR) they are a number, kept byte for byte.
-    value = b"20230101"
-    reserve(mr, 0x0019, 0x10, "SIEMENS MR HEADER", {0x0E: ("FD", struct.unpack("<d", value)[0]), 0x0C: ("IS", "9")})
+    # 24 bytes that read as date tokens: as FD (the table's VR, VM 3) they are numbers, kept byte for byte.
+    value = b"202301012023010120230101"
+    reserve(mr, 0x0019, 0x10, "SIEMENS MR HEADER", {0x0E: ("FD", list(struct.unpack("<3d", value))), 0x0C: ("IS", "9")})
     mr.StudyDate = "20230101"
     out = anonymized(mr, {**RETAIN, "ShiftDates": True}, implicit=True)
     assert raw_value(out, 0x0019100E) == value and out.StudyDate != "20230101"
@@ -299,3 +299,36 @@ def test_a_private_sequence_stored_as_un_in_an_explicit_vr_file_is_parsed(mr: Da
     out = anonymized(mr, RETAIN)
     (kept,) = out[0x00311001].value
     assert private_tags(kept) == {0x20050010, 0x2005100E} and kept[0x2005100E].value == 2.0
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+def test_a_listed_element_of_another_kind_than_the_table_says_is_removed(mr: Dataset, implicit: bool) -> None:
+    # Table E.3.10-1 lists a place, a VR and a VM: what is written there must be of that kind.
+    reserve(
+        mr,
+        0x0019,
+        0x11,
+        "SIEMENS MR HEADER",
+        {0x0E: ("PN", "DOE^JOHN 12345"), 0x0C: ("LO", "DOE JOHN"), 0x0D: ("CS", "DIRECTIONAL")},  # table: FD, IS, CS
+    )
+    reserve(mr, 0x0043, 0x10, "GEMS_PARM_01", {0x39: ("LO", "DOE JOHN 12345")})  # table: IS
+    reserve(mr, 0x2005, 0x10, "Philips MR Imaging DD 001", {0x0E: ("SH", "DOE12345"), 0x0D: ("FL", -2.0)})  # FL
+    out = anonymized(mr, RETAIN, implicit=implicit)
+    assert private_tags(out) == {0x00190011, 0x0019110D, 0x20050010, 0x2005100D}
+    assert b"DOE" not in encode(out) and b"12345" not in encode(out)
+
+
+@pytest.mark.parametrize(
+    ("vr", "value", "kept"),
+    [
+        ("FD", struct.pack("<3d", 0.5, 0.5, 0.7), True),  # VM 3
+        ("FD", struct.pack("<2d", 0.5, 0.5), False),  # a multiple of 8, but 2 values
+        ("FD", b"DOE^JOHN 12345", False),  # 14 bytes
+    ],
+)
+def test_a_binary_listed_value_read_as_un_needs_a_length_its_vr_and_vm_allow(
+    mr: Dataset, vr: str, value: bytes, kept: bool
+) -> None:
+    reserve(mr, 0x0019, 0x10, "SIEMENS MR HEADER", {0x0E: ("UN", value)})
+    out = anonymized(mr, RETAIN, implicit=True)
+    assert (0x0019100E in private_tags(out)) is kept

@@ -125,3 +125,19 @@ def test_describe_gives_lo_values_and_never_cuts_a_name() -> None:
     # A keyword too long to fit beside the label is written as its number.
     assert sorted(kept) == sorted([*keep[:2], "0070,030B", *keep[3:]])
     assert "Remove: Manufacturer" in values and values[-1].startswith("KeepPrivateTags")
+
+
+def test_kept_private_attributes_of_a_long_creator_are_never_cut_apart() -> None:
+    creator = "C" * 60 + "WXYZ"  # the 64 characters an LO allows
+    keep = [{"Creator": creator, "Element": "0019,xx0C"}, {"Creator": creator, "Element": "0019,xx0D"}]
+    values = parse_options(body(Keep=keep)).describe()
+    assert values == ["Keep: (0019,xx0C) of creator:", creator, "Keep: (0019,xx0D) of creator:", creator]
+    short = parse_options(body(Keep=[{"Creator": "SIEMENS MR HEADER", "Element": "0019,xx0C"}])).describe()
+    assert short == ["Keep: SIEMENS MR HEADER (0019,xx0C)"]
+
+
+def test_a_non_ascii_creator_is_described_in_the_default_repertoire() -> None:
+    keep = [{"Creator": "Müller Bildgebung", "Element": "0019,xx0C"}, {"Creator": "É" * 64, "Element": "0019,xx0D"}]
+    values = parse_options(body(Keep=keep)).describe()
+    assert values == ["Keep: M?ller Bildgebung (0019,xx0C)", "Keep: (0019,xx0D) of creator:", "?" * 64]
+    assert all(value.isascii() and len(value) <= 64 for value in values)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from anon_consistent.request_body import MAX_BODY_BYTES, MAX_DEPTH, BodyRefused, check_body
+from anon_consistent.request_body import MAX_BODY_BYTES, MAX_DEPTH, BodyRefused, DuplicateKey, check_body, load_body
 
 
 def nested(depth: int, opening: str = "[", closing: str = "]") -> str:
@@ -64,3 +64,22 @@ def test_oversized_body_is_refused() -> None:
 @pytest.mark.parametrize("body", [None, b"", "", b"{}", b'{"Keep": ["PatientName"]}', b"\xff\xfe\x00garbage", b"]]]]"])
 def test_ordinary_or_merely_invalid_bodies_pass(body: bytes | str | None) -> None:
     check_body(body)  # json.loads reports invalid JSON itself, without recursing
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('{"Options": ["RetainUIDs"], "Options": []}', "Options"),
+        ('{"Replace": {"PatientName": "A", "PatientName": "B"}}', "PatientName"),  # nested
+        ('{"Keep": [{"Creator": "A", "Element": "0019,xx0C", "Creator": "B"}]}', "Creator"),  # in a list
+    ],
+)
+def test_a_repeated_key_is_refused_at_any_depth(body: str, key: str) -> None:
+    for form in (body, body.encode()):
+        with pytest.raises(DuplicateKey, match=f'names "{key}" twice'):
+            load_body(form)
+
+
+def test_distinct_keys_load_as_json_loads_does() -> None:
+    body = '{"Replace": {"PatientName": "A"}, "Keep": [{"Creator": "A"}], "Options": []}'
+    assert load_body(body) == json.loads(body)

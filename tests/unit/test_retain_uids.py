@@ -36,14 +36,27 @@ def test_every_uid_is_kept_and_recorded_as_itself() -> None:
     assert {row.original for row in rows} >= set().union(*(uid_values(o) for o in originals))
 
 
-def test_later_calls_in_the_project_agree_with_the_retained_uids() -> None:
+def test_a_later_call_without_the_option_is_refused_rather_than_reusing_retained_uids() -> None:
+    # Reusing the recorded identity would output original UIDs marked only
+    # 113100 (Basic Profile), and a server without that record would disagree.
     originals = rt_study()
     engine = OfflineEngine()
     engine.run(encoded(originals[:1]), RETAIN)  # one CT instance, its UIDs retained
-    later = engine.run(encoded(originals), parse_options(b""))  # the whole study, without the option
-    assert later[0].SOPInstanceUID == originals[0].SOPInstanceUID
-    assert {o.StudyInstanceUID for o in later} == {originals[0].StudyInstanceUID}  # one study, as referenced
-    assert later[1].SOPInstanceUID != originals[1].SOPInstanceUID  # never retained: a new UID
+    with pytest.raises(InstanceRewriteError) as failure:
+        engine.run(encoded(originals[:1]), parse_options(b""))
+    message = str(failure.value)
+    assert "project default retained the UIDs of this instance (RetainUIDs)" in message
+    assert "repeat the call with RetainUIDs, or use another Project" in message
+    assert not any(uid in message for uid in uid_values(originals[0]))
+    # An instance of the same study shares its retained StudyInstanceUID: refused too.
+    with pytest.raises(InstanceRewriteError):
+        engine.run(encoded(originals[1:2]), parse_options(b""))
+    again = engine.run(encoded(originals[:1]), RETAIN)  # with the option, as asked
+    assert again[0].SOPInstanceUID == originals[0].SOPInstanceUID
+    assert [c.CodeValue for c in again[0].DeidentificationMethodCodeSequence] == ["113100", "113110"]
+    other = engine.run(encoded(originals[:1]), parse_options(b'{"Project": "other"}'))  # another project: new UIDs
+    assert not uid_values(other[0]) & uid_values(originals[0])
+    assert [c.CodeValue for c in other[0].DeidentificationMethodCodeSequence] == ["113100"]
 
 
 def test_retaining_uids_the_project_already_replaced_fails_without_naming_them() -> None:
