@@ -315,7 +315,9 @@ def test_a_listed_element_of_another_kind_than_the_table_says_is_removed(mr: Dat
     reserve(mr, 0x2005, 0x10, "Philips MR Imaging DD 001", {0x0E: ("SH", "DOE12345"), 0x0D: ("FL", -2.0)})  # FL
     out = anonymized(mr, RETAIN, implicit=implicit)
     assert private_tags(out) == {0x00190011, 0x0019110D, 0x20050010, 0x2005100D}
-    assert b"DOE" not in encode(out) and b"12345" not in encode(out)
+    # The values written above, whole: a random new UID or pseudonym may contain "12345" or "DOE" by chance.
+    written = encode(out)
+    assert not any(value in written for value in (b"DOE^JOHN 12345", b"DOE JOHN", b"DOE12345"))
 
 
 @pytest.mark.parametrize(
