@@ -230,3 +230,13 @@ def test_jobs_survive_a_crash_and_an_interrupted_one_says_so(
         rerun = server.post(f"/anon-consistent/studies/{source}", {"Project": "crash-cut"})
         assert rerun.status_code == 200 and rerun.json()["ID"] == partial
         assert len(server.study_instances(partial)) == BIG_STUDY_SIZE
+
+
+def test_a_large_body_is_not_kept_with_its_job(orthanc: OrthancServer) -> None:
+    source = orthanc.upload_all(encoded(ct_study()))[0]["ParentStudy"]
+    body = {"Project": "big-body", "Asynchronous": True, "Keep": ["StudyDescription"] * 1500}  # about 28 KB
+    answer = orthanc.post(f"/anon-consistent/studies/{source}", body)
+    assert answer.status_code == 200, answer.text
+    final = wait_for_end(orthanc, answer.json()["ID"])
+    assert final["State"] == "Success"
+    assert set(final["Request"]["Body"]) == {"NotRecorded"} and "bytes" in final["Request"]["Body"]["NotRecorded"]

@@ -231,19 +231,25 @@ class LoopbackGateway(SdkGateway):
     def _use_sdk(self) -> bool:
         return self._fallback or self._congested() or not self._budget.still_fits()
 
-    def read_instance(self, instance_id: str) -> bytes:
+    def _over_loopback(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes] | None:
+        """Status and body of a loopback request, or None when the SDK must do this one."""
         if self._use_sdk():
-            return super().read_instance(instance_id)
+            return None
         try:
-            status, body = self._request("GET", f"/instances/{instance_id}/file")
+            return self._request(method, path, body)
         except LoopbackUnavailable as error:
             self._give_up(str(error))
-            return super().read_instance(instance_id)
         except LoopbackBusy:
             self._busy()
-            return super().read_instance(instance_id)
         except LoopbackYielded:
+            pass
+        return None
+
+    def read_instance(self, instance_id: str) -> bytes:
+        answer = self._over_loopback("GET", f"/instances/{instance_id}/file")
+        if answer is None:
             return super().read_instance(instance_id)
+        status, body = answer
         if status == 404:
             raise ResourceNotFound(f"instance {instance_id}")
         if status in (401, 403):
@@ -254,18 +260,10 @@ class LoopbackGateway(SdkGateway):
         return body
 
     def store_instance(self, data: bytes) -> StoredInstance:
-        if self._use_sdk():
+        answer = self._over_loopback("POST", "/instances", data)
+        if answer is None:
             return super().store_instance(data)
-        try:
-            status, body = self._request("POST", "/instances", data)
-        except LoopbackUnavailable as error:
-            self._give_up(str(error))
-            return super().store_instance(data)
-        except LoopbackBusy:
-            self._busy()
-            return super().store_instance(data)
-        except LoopbackYielded:
-            return super().store_instance(data)
+        status, body = answer
         if status in (401, 403):
             self._give_up(f"POST answered {status}")
             return super().store_instance(data)

@@ -86,12 +86,7 @@ class Routes:
                 # "Body" re-runs the call with the preset as configured then; "ResolvedBody"
                 # is what this run applied, and re-runs it without any preset.
                 description["Preset"] = resolved.preset
-                applied = json.dumps(resolved.resolved_body)
-                call["ResolvedBody"] = (
-                    resolved.resolved_body
-                    if len(applied) <= MAX_RECORDED_BODY_BYTES
-                    else {"NotRecorded": f"{len(applied)} bytes is larger than the {MAX_RECORDED_BODY_BYTES} recorded"}
-                )
+                call["ResolvedBody"] = _recorded(resolved.resolved_body, len(json.dumps(resolved.resolved_body)))
             claim = self.anonymizer.locks.claim(options.project, instance_ids)
             job = self.jobs.submit(
                 run, description, options.priority, request=call, total=len(instance_ids), claim=claim
@@ -179,9 +174,14 @@ def _recorded_body(request: Request) -> object:
     body = request.get("body")
     if not body or not body.strip():
         return {}
-    if len(body) > MAX_RECORDED_BODY_BYTES:
-        return {"NotRecorded": f"a body of {len(body)} bytes is larger than the {MAX_RECORDED_BODY_BYTES} recorded"}
-    return json.loads(body)
+    return _recorded(json.loads(body) if len(body) <= MAX_RECORDED_BODY_BYTES else None, len(body))
+
+
+def _recorded(document: object, size: int) -> object:
+    """``document`` if it is small enough to keep with a job, else a note of its size."""
+    if size > MAX_RECORDED_BODY_BYTES:
+        return {"NotRecorded": f"a body of {size} bytes is larger than the {MAX_RECORDED_BODY_BYTES} recorded"}
+    return document
 
 
 def _query(request: Request, name: str, default: str) -> str:
