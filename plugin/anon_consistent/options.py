@@ -14,6 +14,7 @@ from functools import cached_property
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.tag import BaseTag, Tag
 
+from .errors import element_name
 from .private_blocks import PRIVATE_ATTRIBUTE_EXAMPLE, PrivateAttribute, parse_private_attribute
 from .ps315_options import (
     ALIASES,
@@ -326,9 +327,9 @@ def _parse_replace(value: object) -> dict[BaseTag, str]:
     for key, new_value in value.items():
         tag = _option_tag(key, "Replace")
         if tag in replace:
-            raise OptionsError(f'"Replace" names {_label(tag)} twice')
+            raise OptionsError(f'"Replace" names {element_name(tag)} twice')
         if not isinstance(new_value, str):
-            raise OptionsError(f'"Replace" value for {_label(tag)} must be a string')
+            raise OptionsError(f'"Replace" value for {element_name(tag)} must be a string')
         _check_value_fits(tag, new_value)
         replace[tag] = new_value
     return replace
@@ -336,7 +337,7 @@ def _parse_replace(value: object) -> dict[BaseTag, str]:
 
 def _check_value_fits(tag: BaseTag, value: str) -> None:
     """A value that cannot be encoded in the tag's VR is the caller's mistake (400), not a failed instance."""
-    label = _label(tag)
+    label = element_name(tag)
     if tag.group == 0x0002:
         raise OptionsError(f'"Replace" cannot change the file meta attribute {label}')
     if tag.group in (0x0000, 0xFFFE):
@@ -365,13 +366,6 @@ def _name(tag: BaseTag) -> str:
 
 def _number(tag: BaseTag) -> str:
     return f"{tag.group:04X},{tag.element:04X}"
-
-
-def _label(tag: BaseTag) -> str:
-    """``Rows (0028,0010)``: the keyword for people, the number to be exact."""
-    number = f"({tag.group:04X},{tag.element:04X})"
-    keyword = keyword_for_tag(tag)
-    return f"{keyword} {number}" if keyword else number
 
 
 def _show(value: str, limit: int = 80) -> str:

@@ -88,8 +88,9 @@ def rest_callback(handlers: dict[str, Handler]) -> Callable[..., None]:
         except Exception as error:  # noqa: BLE001 - a plugin must answer, never crash the HTTP thread
             # Exception texts and tracebacks can quote DICOM values: logged without them.
             trace = without_values(traceback.format_exc())
-            log.error("anon-consistent: %s %s failed: %s\n%s", method, uri, describe_unexpected(error), trace)
-            send_json(output, error_body(500, describe_unexpected(error), method, uri), 500)
+            reason = describe_unexpected(error)
+            log.error("anon-consistent: %s %s failed: %s\n%s", method, uri, reason, trace)
+            send_json(output, error_body(500, reason, method, uri), 500)
             return
         if isinstance(result, tuple):
             output.AnswerBuffer(*result)

@@ -89,7 +89,6 @@ class JobQueue:
         self._by_claim: dict[int, Job] = {}  # claim ticket -> its queued job
         self._lock = threading.Lock()
         self._store = store
-        self._stopping = False
         if store is not None:
             interrupted = store.interrupt_unfinished()
             if interrupted:
@@ -159,7 +158,6 @@ class JobQueue:
         Returns False if a worker is still busy when the overall ``timeout``
         runs out: the caller must then not close what that worker uses.
         """
-        self._stopping = True
         for job in self.list():
             self.cancel(job.id, by_user=False)
         for _ in self._threads:
