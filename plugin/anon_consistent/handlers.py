@@ -101,12 +101,12 @@ def walk(dataset: Dataset, context: WalkContext, scope: Scope = Scope.NORMAL) ->
             except InstanceRewriteError:
                 raise  # says why already, without values
             except Exception as error:  # pydicom raises many types on malformed values
-                raise ElementError(element_name(tag), value_problem(element.VR, vr, error)) from error
+                raise ElementError(element_name(tag), _value_problem(element.VR, vr, error)) from error
     if private is not None:
         private.drop_unused_creators(dataset)
 
 
-def value_problem(read_vr: str | None, vr: str, error: Exception) -> str:
+def _value_problem(read_vr: str | None, vr: str, error: Exception) -> str:
     """Why a value could not be processed, without the value."""
     kind = type(error).__name__
     if read_vr and read_vr not in (vr, "UN") and vr != "UN":

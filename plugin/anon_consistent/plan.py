@@ -18,8 +18,8 @@ from .options import AnonymizationOptions
 from .plan_options import (
     CLEAN,
     CLEANED_SCOPES,
+    CLEANING_COLUMNS,
     DATE_VRS,
-    TEXT_CLEANING_COLUMNS,
     TIME_VRS,
     Action,
     Scope,
@@ -94,10 +94,7 @@ class ElementPlan:
             options.retain_safe_private, options.keep, options.keep_private, safe_private or load_safe_private()
         )
         self._columns = columns_of(options.profile_options)
-        # Clean Structured Content cleans the code meanings of an SR as descriptors.
-        self.cleans_text = any(
-            column in TEXT_CLEANING_COLUMNS or column == "clean_struct_cont" for column in self._columns
-        )
+        self.cleans_text = any(column in CLEANING_COLUMNS for column in self._columns)
         self._plans: dict[str, ElementPlan] = {}  # shared by the call's plans (see for_sop_class)
         self._bind(sop_class_uid)
 

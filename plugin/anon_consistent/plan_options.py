@@ -85,6 +85,9 @@ TIME_VRS = frozenset({"TM"})
 CLEANABLE_VRS = frozenset({"AE", "CS", "LO", "LT", "SH", "ST", "UC", "UT"})
 # Option columns whose C means "clean the text" (dates have their own C).
 TEXT_CLEANING_COLUMNS = frozenset({"clean_desc", "rtn_dev_id", "rtn_pat_chars", "rtn_inst_id", "clean_graph"})
+# Columns whose C reads the instance's identifiers: Clean Structured Content
+# cleans the code meanings of an SR as descriptors.
+CLEANING_COLUMNS = TEXT_CLEANING_COLUMNS | {"clean_struct_cont"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +126,7 @@ def listed_action(
             return Action.KEEP
     if any(row.option(column) == "K" for column in columns):
         return structural(vr, Action.KEEP)
-    cleaning = [column for column in columns if column in TEXT_CLEANING_COLUMNS or column == "clean_struct_cont"]
-    if any(row.option(column) == "C" for column in cleaning):
+    if any(row.option(column) == "C" for column in columns if column in CLEANING_COLUMNS):
         cleaned = _cleaned(row, vr, columns)
         if cleaned is not None:
             return cleaned

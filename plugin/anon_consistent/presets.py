@@ -42,8 +42,6 @@ CALLER_ONLY = {
 
 _TAG_LISTS = ("Keep", "Remove")
 _OPTIONS = "Options"
-# Booleans that are other names of an option of the "Options" list.
-_ALIASES = ALIASES
 _EXCLUDES = {FULL_DATES: MODIFIED_DATES, MODIFIED_DATES: FULL_DATES}
 
 
@@ -139,7 +137,7 @@ def _without_what_the_body_decides(preset: Mapping[str, Any], body: Mapping[str,
     replace = body.get("Replace")
     named |= {_tag_key(key) for key in (replace if isinstance(replace, dict) else {})}
     refused = {_EXCLUDES[o] for o in _chosen_options(body) if o in _EXCLUDES}
-    refused |= {option for alias, option in _ALIASES.items() if body.get(alias) is False}
+    refused |= {option for alias, option in ALIASES.items() if body.get(alias) is False}
 
     merged = dict(preset)
     for key in _TAG_LISTS:
@@ -149,7 +147,7 @@ def _without_what_the_body_decides(preset: Mapping[str, Any], body: Mapping[str,
         merged["Replace"] = {k: v for k, v in merged["Replace"].items() if _tag_key(k) not in named}
     if isinstance(merged.get(_OPTIONS), list):
         merged[_OPTIONS] = [option for option in merged[_OPTIONS] if option not in refused]
-    for alias, option in _ALIASES.items():
+    for alias, option in ALIASES.items():
         if option in refused and alias not in body and merged.get(alias) is True:
             del merged[alias]
     return merged
@@ -157,7 +155,7 @@ def _without_what_the_body_decides(preset: Mapping[str, Any], body: Mapping[str,
 
 def _chosen_options(body: Mapping[str, Any]) -> set[str]:
     chosen = {option for option in _list(body.get(_OPTIONS)) if isinstance(option, str)}
-    return chosen | {option for alias, option in _ALIASES.items() if body.get(alias) is True}
+    return chosen | {option for alias, option in ALIASES.items() if body.get(alias) is True}
 
 
 def _union(first: list[Any], second: list[Any], key: Any) -> list[Any]:

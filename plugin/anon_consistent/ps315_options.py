@@ -52,14 +52,9 @@ OPTION_NAMES = tuple(option.name for option in PROFILE_OPTIONS)
 
 RETAIN_SAFE_PRIVATE = "RetainSafePrivate"
 RETAIN_UIDS = "RetainUIDs"
-RETAIN_DEVICE_IDENTITY = "RetainDeviceIdentity"
-RETAIN_INSTITUTION_IDENTITY = "RetainInstitutionIdentity"
-RETAIN_PATIENT_CHARACTERISTICS = "RetainPatientCharacteristics"
 FULL_DATES = "RetainLongitudinalFullDates"
 MODIFIED_DATES = "RetainLongitudinalModifiedDates"
-CLEAN_DESCRIPTORS = "CleanDescriptors"
 CLEAN_STRUCTURED_CONTENT = "CleanStructuredContent"
-CLEAN_GRAPHICS = "CleanGraphics"
 
 
 def columns_of(names: frozenset[str]) -> tuple[str, ...]:
