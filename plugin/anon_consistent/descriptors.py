@@ -194,7 +194,7 @@ def identifiers_of(dataset: Dataset, keep_dates: bool = False) -> InstanceIdenti
     present = dataset.keys()
 
     def values(vr: str) -> list[str]:
-        tags = _TAGS_BY_VR[vr] & present
+        tags = _TAGS_BY_VR[vr].intersection(present)
         if keep_dates and vr != "PN":
             tags &= _BIRTH  # the only dates and times Full Dates does not keep
         return [text for tag in sorted(tags) for text in _texts(dataset[tag].value)]
@@ -227,7 +227,7 @@ def _nested_names_and_ids(dataset: Dataset) -> tuple[list[str], list[str]]:
     """PN values and IDs (``ID_KEYWORDS``) in standard sequences, breadth first, within ``MAX_NESTED_ELEMENTS``."""
     names: list[str] = []
     ids: list[str] = []
-    pending = [dataset[tag].value or () for tag in sorted(_SEQUENCE_TAGS & dataset.keys())]
+    pending = [dataset[tag].value or () for tag in sorted(_SEQUENCE_TAGS.intersection(dataset.keys()))]
     budget = MAX_NESTED_ELEMENTS
     while pending and budget > 0:
         items, pending = pending, []
@@ -236,9 +236,9 @@ def _nested_names_and_ids(dataset: Dataset) -> tuple[list[str], list[str]]:
             budget -= len(tags)
             if budget < 0:
                 break
-            names += [text for tag in sorted(_TAGS_BY_VR["PN"] & tags) for text in _texts(item[tag].value)]
-            ids += [text for tag in sorted(_ID_TAGS & tags) for text in _texts(item[tag].value)]
-            pending += [item[tag].value or () for tag in sorted(_SEQUENCE_TAGS & tags)]
+            names += [text for tag in sorted(_TAGS_BY_VR["PN"].intersection(tags)) for text in _texts(item[tag].value)]
+            ids += [text for tag in sorted(_ID_TAGS.intersection(tags)) for text in _texts(item[tag].value)]
+            pending += [item[tag].value or () for tag in sorted(_SEQUENCE_TAGS.intersection(tags))]
     return names, ids
 
 

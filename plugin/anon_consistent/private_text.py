@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .dates import shift_da
+from .dates import shift_da, shift_dt
 from .uid_policy import is_registry_uid
 from .uids import is_valid_uid
 
@@ -65,10 +65,8 @@ def scrub_private_text(text: str, new_uid: Callable[[str], str], offset_days: Ca
 
 def _shifted(match: re.Match[str], days: int) -> str:
     token = match.group(0)
-    compact = match.group("da")
-    if compact is not None:
-        shifted = shift_da(compact, days)
-        return shifted + token[8:] if shifted else token
+    if match.group("da") is not None:
+        return shift_dt(token, days) or token
     sep = match.group("sep")
     shifted = shift_da(match.group("iso").replace(sep, ""), days)
     return f"{shifted[:4]}{sep}{shifted[4:6]}{sep}{shifted[6:]}{token[10:]}" if shifted else token
