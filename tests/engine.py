@@ -12,7 +12,7 @@ from anon_consistent.mapping_store import MappingStore
 from anon_consistent.options import AnonymizationOptions
 from anon_consistent.plan import ElementPlan
 from anon_consistent.profile import load_basic_profile
-from anon_consistent.pseudonyms import RandomPatientKeys
+from anon_consistent.pseudonyms import PatientKeyFactory, RandomPatientKeys
 from anon_consistent.rewriter import pin_uid_overrides, rewrite_instance
 from anon_consistent.session import MappingSession
 from anon_consistent.uids import RandomUidFactory
@@ -21,9 +21,11 @@ from anon_consistent.uids import RandomUidFactory
 @dataclass
 class OfflineEngine:
     store: MappingStore = field(default_factory=lambda: MappingStore(":memory:"))
+    # Random by default; a keyed factory makes date offsets repeatable.
+    patient_keys: PatientKeyFactory = field(default_factory=RandomPatientKeys)
 
     def session(self, project: str = "default", retain_uids: bool = False) -> MappingSession:
-        return MappingSession(self.store, project, RandomUidFactory(), RandomPatientKeys(), retain_uids=retain_uids)
+        return MappingSession(self.store, project, RandomUidFactory(), self.patient_keys, retain_uids=retain_uids)
 
     def run_bytes(self, blobs: list[bytes], options: AnonymizationOptions | None = None) -> list[bytes]:
         options = options or AnonymizationOptions()

@@ -65,6 +65,7 @@ class OrthancServer:
             "PythonScript": str(ENTRY_SCRIPT),
             "StableAge": 1,
             "AnonConsistent": self.plugin_config,
+            "UserMetadata": {"AnonConsistentFrom": 4201},  # as the shipped orthanc.json
             **self.extra,
         }
         path = self.workdir / "orthanc.json"

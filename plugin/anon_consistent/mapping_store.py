@@ -120,6 +120,15 @@ class MappingStore:
         with self._lock:
             self._db.close()
 
+    def find(self, project: str, kind: str, original: str) -> str | None:
+        """The stored value for ``original``, without creating one."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT anonymized FROM mapping WHERE project = ? AND kind = ? AND original = ?",
+                (project, kind, original),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
     def get_or_create(self, project: str, kind: str, original: str, make: Callable[[], str]) -> str:
         """Return the stored value for ``original``, creating it with ``make`` if absent."""
         with self._lock:

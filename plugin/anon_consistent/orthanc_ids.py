@@ -1,4 +1,4 @@
-"""Orthanc's identifier of an instance, computed from the DICOM data as Orthanc does.
+"""Orthanc's identifiers of an instance and its parents, computed from the DICOM data as Orthanc does.
 
 Orthanc names an instance by the SHA-1 of "PatientID|StudyInstanceUID|
 SeriesInstanceUID|SOPInstanceUID" (values without their padding), written as
@@ -14,17 +14,34 @@ from io import BytesIO
 
 from pydicom import dcmread
 
+from .results import OrthancIds
+
 _IDENTITY = ("PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 
 
 def orthanc_instance_id(patient_id: str, study_uid: str, series_uid: str, sop_instance_uid: str) -> str:
     """The Orthanc ID of an instance with these four values."""
+    return _hashed((patient_id, study_uid, series_uid, sop_instance_uid))
+
+
+def orthanc_ids(patient_id: str, study_uid: str, series_uid: str, sop_instance_uid: str) -> OrthancIds:
+    """The Orthanc IDs of an instance and of its parents: each level hashes the values down to it."""
     values = (patient_id, study_uid, series_uid, sop_instance_uid)
+    return OrthancIds(*(_hashed(values[:depth]) for depth in (1, 2, 3, 4)))
+
+
+def _hashed(values: tuple[str, ...]) -> str:
     digest = hashlib.sha1("|".join(v.strip(" \x00") for v in values).encode("utf-8")).hexdigest()
     return "-".join(digest[i : i + 8] for i in range(0, 40, 8))
 
 
-def instance_id_of(data: bytes) -> str:
-    """The Orthanc ID ``data`` would get when stored (reads only the four values)."""
+def identity_of(data: bytes) -> tuple[str, str, str, str]:
+    """PatientID and the study, series and instance UIDs of an encoded instance (only these are read)."""
     dataset = dcmread(BytesIO(data), force=True, stop_before_pixels=True, specific_tags=list(_IDENTITY))
-    return orthanc_instance_id(*(str(dataset.get(keyword, "") or "") for keyword in _IDENTITY))
+    patient, study, series, sop = (str(dataset.get(keyword, "") or "") for keyword in _IDENTITY)
+    return patient, study, series, sop
+
+
+def instance_id_of(data: bytes) -> str:
+    """The Orthanc ID ``data`` would get when stored."""
+    return orthanc_instance_id(*identity_of(data))

@@ -40,8 +40,8 @@ class Stopped(Exception):
 
 def run_pipeline(
     item_ids: Iterable[str],
-    read: Callable[[str], bytes],
-    transform: Callable[[bytes], Any],
+    read: Callable[[str], Any],
+    transform: Callable[[Any], Any],
     store: Callable[[Any], T],
     should_continue: Callable[[int], bool],
 ) -> list[Outcome[T]]:

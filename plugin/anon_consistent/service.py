@@ -11,7 +11,6 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Protocol
 
 from .call_locks import Claim, InstanceLocks, LockWaitCancelled
@@ -23,8 +22,10 @@ from .pipeline import Stopped, run_pipeline
 from .plan import ElementPlan
 from .profile import ConfidentialityProfile
 from .profile.safe_private import SafePrivateTable, load_safe_private
+from .provenance import MetadataGateway, ProvenanceError, ProvenanceRecorder
 from .pseudonyms import PatientKeyFactory
-from .rewriter import InstanceRewriteError, pin_uid_overrides, rewrite_instance
+from .results import AnonymizationResult, Level, OrthancIds, Produced, StoredInstance
+from .rewriter import InstanceRewriteError, pin_uid_overrides, rewrite_instance, rewrite_with_source
 from .session import MappingSession, PinConflictError
 from .uids import UidFactory
 
@@ -32,25 +33,6 @@ log = logging.getLogger(__name__)
 
 # Orthanc identifies an instance by its PatientID and three UIDs.
 OVERWRITES_SOURCE = "the anonymized instance would overwrite its source: every identifier was kept"
-
-
-class Level(Enum):
-    PATIENT = ("patients", "Patient", "ParentPatient")
-    STUDY = ("studies", "Study", "ParentStudy")
-    SERIES = ("series", "Series", "ParentSeries")
-    INSTANCE = ("instances", "Instance", "ID")
-
-    def __init__(self, plural: str, label: str, stored_key: str) -> None:
-        self.plural = plural
-        self.label = label
-        self.stored_key = stored_key
-
-    @classmethod
-    def from_plural(cls, plural: str) -> Level:
-        for level in cls:
-            if level.plural == plural:
-                return level
-        raise ValueError(f"unknown level {plural!r}")
 
 
 class ResourceNotFound(LookupError):
@@ -77,16 +59,7 @@ class NothingAnonymized(RuntimeError):
         self.result = result
 
 
-@dataclass(frozen=True)
-class StoredInstance:
-    """What Orthanc answered to POST /instances."""
-
-    id: str
-    status: str
-    parents: dict[str, str]
-
-
-class OrthancGateway(Protocol):
+class OrthancGateway(MetadataGateway, Protocol):
     def instances_of(self, level: Level, resource_id: str) -> list[str]:
         """Orthanc IDs of every instance below a resource; ResourceNotFound if absent."""
 
@@ -98,31 +71,6 @@ class OrthancGateway(Protocol):
 
     def stored_md5(self, instance_id: str) -> str | None:
         """MD5 of the stored file, if Orthanc recorded one."""
-
-
-@dataclass
-class AnonymizationResult:
-    level: Level
-    total: int
-    new_ids: dict[str, str] = field(default_factory=dict)
-    done: int = 0
-    failed: list[dict[str, str]] = field(default_factory=list)
-    source_deleted: bool = False
-
-    def as_json(self, project: str) -> dict[str, object]:
-        resource_id = self.new_ids.get(self.level.stored_key)
-        return {
-            "ID": resource_id,
-            "Path": f"/{self.level.plural}/{resource_id}" if resource_id else None,
-            "Type": self.level.label,
-            "PatientID": self.new_ids.get("ParentPatient"),
-            "InstancesCount": self.done,
-            "FailedInstancesCount": len(self.failed),
-            "FailedInstances": self.failed,
-            "IsAnonymization": True,
-            "Project": project,
-            "SourceDeleted": self.source_deleted,
-        }
 
 
 @dataclass
@@ -141,13 +89,15 @@ class Anonymizer:
     on_lock_wait: Callable[[], None] = field(default=lambda: None)
     # Table E.3.10-1, extended with the site's "SafePrivateTags".
     safe_private: SafePrivateTable = field(default_factory=load_safe_private)
+    # The user metadata that links each result to its source; None: not recorded.
+    provenance_metadata: int | None = None
 
     def list_instances(self, level: Level, resource_id: str) -> list[str]:
         return self.gateway.instances_of(level, resource_id)
 
     def run(
         self,
-        level: Level,
+        level: Level | None,
         instance_ids: list[str],
         options: AnonymizationOptions,
         on_progress: Callable[[int, int], bool] = lambda done, total: True,
@@ -176,17 +126,14 @@ class Anonymizer:
 
     def _run(
         self,
-        level: Level,
+        level: Level | None,
         instance_ids: list[str],
         options: AnonymizationOptions,
         on_progress: Callable[[int, int], bool],
         gateway: OrthancGateway,
         on_stored: Callable[[int], None],
     ) -> AnonymizationResult:
-        plan = ElementPlan(self.profile, options, self.safe_private)
-        session = MappingSession(
-            self.store, options.project, self.uid_factory, self.patient_keys, retain_uids=options.retain_uids
-        )
+        plan, session = self._prepare(options)
         result = AnonymizationResult(level=level, total=len(instance_ids))
         sources = frozenset(instance_ids)
         total = len(instance_ids)
@@ -208,19 +155,25 @@ class Anonymizer:
             return on_progress(steps - total + len(unreadable) + started, steps)
 
         stored_count = 0
+        index = self.provenance_metadata
+        provenance = ProvenanceRecorder(gateway, index) if index is not None else None
 
-        def store(data: bytes) -> StoredInstance:
+        def store(rewritten: tuple[bytes, OrthancIds]) -> Produced:
             nonlocal stored_count  # only the pipeline's storing thread writes it
-            stored = self._store(gateway, data, sources)
+            data, source = rewritten
+            stored, fresh = self._store(gateway, data, sources)
+            produced = Produced(OrthancIds.of_stored(stored), source)
+            if provenance is not None:
+                provenance.record(produced, fresh)
             stored_count += 1
             on_stored(stored_count)
-            return stored
+            return produced
 
         try:
             outcomes = run_pipeline(
                 pending,
-                read=gateway.read_instance,
-                transform=lambda data: self._rewrite(data, plan, session, sources),
+                read=lambda instance_id: (instance_id, gateway.read_instance(instance_id)),
+                transform=lambda read: self._rewrite(read, plan, session, sources),
                 store=store,
                 should_continue=keep_going,
             )
@@ -228,12 +181,11 @@ class Anonymizer:
             raise Cancelled(f"cancelled after {len(stopped.outcomes)} of {total} instances") from None
         for outcome in outcomes:
             if outcome.error is not None:
-                reason = _describe(outcome.error)
+                reason = describe_failure(outcome.error)
                 log.error("anon-consistent: instance %s failed: %s", outcome.item_id, reason)
                 result.failed.append({"ID": outcome.item_id, "Error": reason})
             elif outcome.value is not None:
-                result.done += 1
-                result.new_ids = {**outcome.value.parents, "ID": outcome.value.id}
+                result.produced.append(outcome.value)
         on_progress(total, total)
         if result.done == 0 and total > 0:
             raise NothingAnonymized(result)
@@ -242,6 +194,33 @@ class Anonymizer:
                 gateway.delete_instance(instance_id)
             result.source_deleted = True
         return result
+
+    def anonymize_to_file(
+        self, instance_id: str, options: AnonymizationOptions, gateway: OrthancGateway | None = None
+    ) -> bytes:
+        """The anonymized file of one instance, not stored (native's instance-level answer).
+
+        The project mapping is recorded as in any call, so that later calls
+        agree with this file. Errors are the per-instance ones (an
+        ``InstanceRewriteError`` says why, without values).
+        """
+        source = gateway or self.gateway
+        try:
+            with self.locks.hold(options.project, [instance_id], keep_waiting=lambda: True, on_wait=self.on_lock_wait):
+                plan, session = self._prepare(options)
+                data = source.read_instance(instance_id)
+                if options.uid_overrides:
+                    pin_uid_overrides(data, plan, session)
+                return rewrite_instance(data, plan, session)
+        except LockWaitCancelled as stop:
+            raise Cancelled(str(stop), nothing_stored=True) from None
+
+    def _prepare(self, options: AnonymizationOptions) -> tuple[ElementPlan, MappingSession]:
+        plan = ElementPlan(self.profile, options, self.safe_private)
+        session = MappingSession(
+            self.store, options.project, self.uid_factory, self.patient_keys, retain_uids=options.retain_uids
+        )
+        return plan, session
 
     def _pin_overrides(
         self,
@@ -259,44 +238,50 @@ class Anonymizer:
             try:
                 pin_uid_overrides(gateway.read_instance(instance_id), plan, session)
             except Exception as error:  # noqa: BLE001 - reported per instance, as in the pipeline
-                failures[instance_id] = _describe(error)
+                failures[instance_id] = describe_failure(error)
                 log.error("anon-consistent: instance %s failed: %s", instance_id, failures[instance_id])
         return failures
 
     @staticmethod
-    def _rewrite(data: bytes, plan: ElementPlan, session: MappingSession, sources: frozenset[str]) -> bytes:
-        rewritten = rewrite_instance(data, plan, session)
+    def _rewrite(
+        read: tuple[str, bytes], plan: ElementPlan, session: MappingSession, sources: frozenset[str]
+    ) -> tuple[bytes, OrthancIds]:
+        instance_id, data = read
+        rewritten, source = rewrite_with_source(data, plan, session)
+        # The parents' IDs are computed as Orthanc does; the instance's is Orthanc's own.
+        source = OrthancIds(source.patient, source.study, source.series, instance_id)
         options = plan.options
         # With its UIDs kept, a result can have its source's Orthanc ID: storing
         # it would be refused or, with "OverwriteInstances", replace the source.
         if (options.retain_uids or options.uid_overrides & FORCE_REQUIRED) and instance_id_of(rewritten) in sources:
             raise StoreError(OVERWRITES_SOURCE)
-        return rewritten
+        return rewritten, source
 
-    def _store(self, gateway: OrthancGateway, data: bytes, sources: frozenset[str]) -> StoredInstance:
+    def _store(self, gateway: OrthancGateway, data: bytes, sources: frozenset[str]) -> tuple[StoredInstance, bool]:
+        """The stored instance, and whether it was stored by this call (so it has no metadata yet)."""
         stored = gateway.store_instance(data)
         if stored.status != "AlreadyStored":
-            return stored
+            return stored, True
         # Orthanc keeps the first copy of a SOP instance; a re-run with other
         # options must replace it ("latest call wins"), but never a source.
         if stored.id in sources:
             raise StoreError(OVERWRITES_SOURCE)
         if gateway.stored_md5(stored.id) == hashlib.md5(data).hexdigest():
-            return stored  # an identical re-run: nothing to replace
+            return stored, False  # an identical re-run: nothing to replace
         gateway.delete_instance(stored.id)
-        return gateway.store_instance(data)
+        return gateway.store_instance(data), True
 
 
 class StoreError(RuntimeError):
     """Orthanc refused to store an anonymized instance."""
 
 
-def _describe(error: Exception) -> str:
+def describe_failure(error: Exception) -> str:
     """The reason logged and answered: never an original value.
 
     Our own errors are worded without values; anything else names its type
     and has whatever it quotes removed.
     """
-    if isinstance(error, (InstanceRewriteError, PinConflictError, StoreError, ResourceNotFound)):
+    if isinstance(error, (InstanceRewriteError, PinConflictError, StoreError, ResourceNotFound, ProvenanceError)):
         return str(error)
     return describe_unexpected(error)

@@ -90,6 +90,15 @@ def test_a_study_of_one_cut_encapsulated_instance_fails_with_the_reason(orthanc:
     assert orthanc.json("/studies") == studies
 
 
+def test_the_file_answer_of_a_damaged_instance_is_a_500_with_the_reason(orthanc: OrthancServer) -> None:
+    answer = orthanc.upload(encode(reidentified(ct_study()[:1])[0]))
+    damage(orthanc, answer["ID"], 200)
+    response = orthanc.post(f"/anon-consistent/instances/{answer['ID']}/anonymize", {})
+    assert response.status_code == 500
+    (failed,) = response.json()["Details"]["FailedInstances"]
+    assert failed["ID"] == answer["ID"] and "PixelData" in failed["Error"]
+
+
 def test_a_file_cut_right_before_its_pixel_data_fails_instead_of_losing_its_image(orthanc: OrthancServer) -> None:
     answer = orthanc.upload(encode(reidentified(ct_study()[:1])[0]))
     stored = orthanc.instance_bytes(answer["ID"])

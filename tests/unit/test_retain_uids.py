@@ -107,6 +107,12 @@ class OverwritingOrthanc:
     def delete_instance(self, instance_id: str) -> None:
         del self.files[instance_id]
 
+    def metadata(self, level: Level, resource_id: str, index: int) -> str | None:
+        return None
+
+    def set_metadata(self, level: Level, resource_id: str, index: int, value: str) -> None:
+        pass
+
 
 def anonymizer(fake: OverwritingOrthanc) -> Anonymizer:
     return Anonymizer(fake, MappingStore(":memory:"), load_basic_profile(), RandomUidFactory(), RandomPatientKeys())

@@ -11,6 +11,7 @@ import pytest
 
 from anon_consistent.mapping_store import MappingStore
 from anon_consistent.options import parse_options
+from anon_consistent.orthanc_ids import orthanc_ids
 from anon_consistent.profile import load_basic_profile
 from anon_consistent.pseudonyms import RandomPatientKeys
 from anon_consistent.service import Anonymizer, Level, NothingAnonymized, ResourceNotFound, StoredInstance
@@ -24,6 +25,15 @@ class FakeOrthanc:
     def __init__(self, blobs: dict[str, bytes]) -> None:
         self.files = dict(blobs)
         self.deleted: list[str] = []
+        self.metadata_values: dict[tuple[str, str, int], str] = {}
+        self.metadata_writes: list[tuple[str, str, int, str]] = []
+
+    def metadata(self, level: Level, resource_id: str, index: int) -> str | None:
+        return self.metadata_values.get((level.plural, resource_id, index))
+
+    def set_metadata(self, level: Level, resource_id: str, index: int, value: str) -> None:
+        self.metadata_writes.append((level.plural, resource_id, index, value))
+        self.metadata_values[(level.plural, resource_id, index)] = value
 
     def instances_of(self, level: Level, resource_id: str) -> list[str]:
         if resource_id != "study":
@@ -187,3 +197,66 @@ def test_failure_reasons_and_log_lines_carry_no_original_value(caplog: pytest.Lo
     assert "declares 512 bytes" in logged and "two different new values" in logged
     texts = [logged, *reasons.values(), reason]
     assert [needle for needle in needles if any(needle in text for text in texts)] == []
+
+
+def provenance_anonymizer(fake: FakeOrthanc) -> Anonymizer:
+    return Anonymizer(
+        fake,
+        MappingStore(":memory:"),
+        load_basic_profile(),
+        RandomUidFactory(),
+        RandomPatientKeys(),
+        provenance_metadata=4201,
+    )
+
+
+def test_each_instance_and_each_new_parent_is_linked_to_its_source() -> None:
+    fake = FakeOrthanc(sources())
+    anonymizer = provenance_anonymizer(fake)
+    ids = anonymizer.list_instances(Level.STUDY, "study")
+    result = anonymizer.run(Level.STUDY, ids, parse_options(b""))
+    instance_links = {rid: value for level, rid, _, value in fake.metadata_writes if level == "instances"}
+    assert len(instance_links) == 7 and set(instance_links.values()) == set(ids)
+    for produced in result.produced:  # each stored file points at the file it was made from
+        assert instance_links[produced.new.instance] == produced.source.instance
+    # One study and one patient: each written once per call, with the source's Orthanc ID.
+    parents = [(level, value) for level, _, _, value in fake.metadata_writes if level != "instances"]
+    source = pydicom.dcmread(BytesIO(fake.files[ids[0]]))
+    expected_study = orthanc_ids(source.PatientID, source.StudyInstanceUID, "", "").study
+    assert parents.count(("studies", expected_study)) == 1 and len([p for p in parents if p[0] == "studies"]) == 1
+    assert result.as_json("default")["AnonymizedFrom"] == expected_study
+
+
+def test_an_identical_rerun_writes_no_link_again() -> None:
+    fake = FakeOrthanc(sources())
+    anonymizer = provenance_anonymizer(fake)
+    ids = anonymizer.list_instances(Level.STUDY, "study")
+    anonymizer.run(Level.STUDY, ids, parse_options(b""))
+    written = len(fake.metadata_writes)
+    anonymizer.run(Level.STUDY, ids, parse_options(b""))
+    assert len(fake.metadata_writes) == written  # "CheckRevisions" would refuse a second write
+
+
+def test_a_link_that_cannot_be_written_fails_the_instance() -> None:
+    class Refusing(FakeOrthanc):
+        def set_metadata(self, level: Level, resource_id: str, index: int, value: str) -> None:
+            raise OSError("refused")
+
+    fake = Refusing(sources())
+    anonymizer = provenance_anonymizer(fake)
+    with pytest.raises(NothingAnonymized) as failure:
+        anonymizer.run(Level.STUDY, anonymizer.list_instances(Level.STUDY, "study"), parse_options(b""))
+    assert all("link to the source" in f["Error"] for f in failure.value.result.failed)
+
+
+def test_the_file_answer_stores_nothing_but_records_the_mapping() -> None:
+    fake = FakeOrthanc(sources())
+    anonymizer = make(fake)
+    before = dict(fake.files)
+    data = anonymizer.anonymize_to_file("src-0", parse_options(b""))
+    assert fake.files == before and fake.metadata_writes == []
+    answered = pydicom.dcmread(BytesIO(data))
+    assert answered.SOPInstanceUID != pydicom.dcmread(BytesIO(before["src-0"])).SOPInstanceUID
+    # A later stored call in the project gives the file's UIDs.
+    anonymizer.run(Level.INSTANCE, ["src-0"], parse_options(b""))
+    assert "new-" + answered.SOPInstanceUID in fake.files

@@ -15,6 +15,7 @@ from .config import ConfigError, load_config
 from .jobs import JobQueue
 from .library_output import keep_values_out_of_the_log
 from .loopback import make_gateway
+from .native_routes import NativeRoutes
 from .routes import Routes
 
 EXPLORER_JS = Path(__file__).with_name("explorer.js")
@@ -59,10 +60,11 @@ def register(orthanc: Any) -> Routes | None:
         patient_keys=patient_keys,
         safe_private=config.safe_private(),
         on_lock_wait=gateway.yield_http_threads,
+        provenance_metadata=config.provenance_metadata,
     )
     jobs = JobQueue(config.max_concurrent_jobs, JobStore(store), anonymizer.locks)
     routes = Routes(anonymizer=anonymizer, gateway=gateway, store=store, jobs=jobs, config=config)
-    for uri, callback in routes.table().items():
+    for uri, callback in {**routes.table(), **NativeRoutes(routes).table()}.items():
         orthanc.RegisterRestCallback(uri, callback)
 
     def on_change(change_type: Any, level: Any, resource: str) -> None:
@@ -72,6 +74,11 @@ def register(orthanc: Any) -> Routes | None:
     orthanc.RegisterOnChangeCallback(on_change)
     if EXPLORER_JS.exists():
         orthanc.ExtendOrthancExplorer(EXPLORER_JS.read_text(encoding="utf-8"))
+    if config.provenance_metadata is not None and config.provenance_name is None:
+        orthanc.LogWarning(
+            f"anon-consistent: the provenance metadata {config.provenance_metadata} has no name in "
+            '"UserMetadata"; it is written and read by number (see the README, "Provenance")'
+        )
     orthanc.LogWarning(
         f"anon-consistent {__version__} started: profile PS3.15 {anonymizer.profile.edition}, "
         f"{config.uid_strategy} UIDs, mapping database {config.mapping_database}, "

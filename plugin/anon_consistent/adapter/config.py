@@ -9,6 +9,7 @@ from pathlib import Path
 from ..presets import Preset, PresetError, parse_presets
 from ..private_blocks import PRIVATE_ATTRIBUTE_EXAMPLE, PrivateAttribute, parse_private_attribute
 from ..profile.safe_private import SafePrivateAttribute, SafePrivateTable, load_safe_private
+from ..provenance import DEFAULT_METADATA, FIRST_USER_METADATA, LAST_METADATA
 from ..pseudonyms import HmacPatientKeys, PatientKeyFactory, RandomPatientKeys
 from ..uids import HmacUidFactory, RandomUidFactory, UidFactory, validate_uid_root
 
@@ -27,6 +28,7 @@ _KNOWN = {
     "LoopbackHttp",
     "SafePrivateTags",
     "Presets",
+    "ProvenanceMetadata",
 }
 
 
@@ -47,6 +49,10 @@ class PluginConfig:
     # The site's additions to Table E.3.10-1 for Retain Safe Private.
     safe_private_tags: tuple[PrivateAttribute, ...] = ()
     presets: dict[str, Preset] = field(default_factory=dict)
+    # The user metadata linking each result to its source; None: not recorded.
+    provenance_metadata: int | None = DEFAULT_METADATA
+    # Its name in Orthanc's "UserMetadata", if declared there.
+    provenance_name: str | None = None
 
     def factories(self) -> tuple[UidFactory, PatientKeyFactory]:
         """New UIDs and patient keys for the configured strategy."""
@@ -120,6 +126,7 @@ def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> P
     except PresetError as error:
         raise ConfigError(f'"{SECTION}.Presets": {error}') from None
 
+    provenance = _parse_provenance(section.get("ProvenanceMetadata", DEFAULT_METADATA))
     return PluginConfig(
         uid_strategy=strategy,
         uid_root=uid_root,
@@ -131,7 +138,28 @@ def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> P
         http_threads=http_threads,
         safe_private_tags=_parse_safe_private_tags(section.get("SafePrivateTags", [])),
         presets=presets,
+        provenance_metadata=provenance,
+        provenance_name=_declared_name(orthanc_config, provenance),
     )
+
+
+def _parse_provenance(value: object) -> int | None:
+    """A user metadata index, or false for no provenance."""
+    if value is False:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and FIRST_USER_METADATA <= value <= LAST_METADATA:
+        return value
+    raise ConfigError(
+        f'"{SECTION}.ProvenanceMetadata" must be a user metadata index from {FIRST_USER_METADATA} to '
+        f"{LAST_METADATA} (Orthanc reserves the lower ones), or false"
+    )
+
+
+def _declared_name(orthanc_config: dict[str, object], index: int | None) -> str | None:
+    declared = orthanc_config.get("UserMetadata")
+    if index is None or not isinstance(declared, dict):
+        return None
+    return next((str(name) for name, number in declared.items() if number == index), None)
 
 
 def _parse_safe_private_tags(value: object) -> tuple[PrivateAttribute, ...]:

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from ..service import Level, ResourceNotFound, StoredInstance, StoreError
+from ..results import Level, StoredInstance
+from ..service import ResourceNotFound, StoreError
 
 _CHILDREN = {Level.PATIENT: "Studies", Level.STUDY: "Series", Level.SERIES: "Instances"}
 _CHILD_LEVEL = {Level.PATIENT: Level.STUDY, Level.STUDY: Level.SERIES, Level.SERIES: Level.INSTANCE}
@@ -78,3 +79,27 @@ class SdkGateway:
             return None  # "StoreMD5ForAttachments": false
         text = answer.decode("ascii", "replace") if isinstance(answer, bytes) else str(answer)
         return text.strip().strip('"') or None
+
+    def exists(self, level: Level, resource_id: str) -> bool:
+        try:
+            self._orthanc.RestApiGet(f"/{level.plural}/{resource_id}")
+        except self._orthanc.OrthancException:
+            return False
+        return True
+
+    def resource_level(self, resource_id: str) -> Level:
+        """The level of an Orthanc ID, whatever it is (bulk calls mix levels)."""
+        for level in (Level.INSTANCE, Level.SERIES, Level.STUDY, Level.PATIENT):
+            if self.exists(level, resource_id):
+                return level
+        raise ResourceNotFound(resource_id)
+
+    def metadata(self, level: Level, resource_id: str, index: int) -> str | None:
+        try:
+            answer = self._orthanc.RestApiGet(f"/{level.plural}/{resource_id}/metadata/{index}")
+        except self._orthanc.OrthancException:
+            return None  # no such metadata (or no such resource)
+        return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
+
+    def set_metadata(self, level: Level, resource_id: str, index: int, value: str) -> None:
+        self._orthanc.RestApiPut(f"/{level.plural}/{resource_id}/metadata/{index}", value)

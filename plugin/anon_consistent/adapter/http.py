@@ -15,6 +15,8 @@ from ..request_body import BodyRefused, check_body
 log = logging.getLogger(__name__)
 
 Request = dict[str, Any]
+
+DICOM = "application/dicom"
 Handler = Callable[[Request], Any]
 
 
@@ -56,6 +58,26 @@ def send_status(output: Any, status: int, text: str) -> None:
         output.SendHttpStatus(status, text, len(text.encode("utf-8")))
     except TypeError:
         output.SendHttpStatus(status, text.encode("utf-8"))
+
+
+def accepts(request: Request, mime: str) -> bool:
+    """Whether the Accept header names ``mime`` itself with q > 0 (a wildcard such as */* does not count).
+
+    Plugin 4.0 passes header names in lower case.
+    """
+    headers = request.get("headers") or {}
+    accept = next((str(value) for name, value in headers.items() if name.lower() == "accept"), "")
+    for entry in accept.split(","):
+        kind, *parameters = (part.strip() for part in entry.split(";"))
+        if kind.lower() != mime:
+            continue
+        quality = next((p.split("=", 1)[1] for p in parameters if p.lower().startswith("q=")), "1")
+        try:
+            if float(quality) > 0:
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def rest_callback(handlers: dict[str, Handler]) -> Callable[..., None]:

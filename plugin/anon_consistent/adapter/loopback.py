@@ -28,7 +28,8 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from ..service import ResourceNotFound, StoredInstance, StoreError
+from ..results import Level, StoredInstance
+from ..service import ResourceNotFound, StoreError
 from .gateway import SdkGateway, stored_instance
 
 log = logging.getLogger(__name__)
@@ -270,6 +271,22 @@ class LoopbackGateway(SdkGateway):
         if status != 200:
             raise StoreError(f"Orthanc refused the anonymized instance (HTTP {status}): {_message(body)}")
         return stored_instance(json.loads(body))
+
+    # A metadata write is a database transaction in Orthanc: over the SDK it
+    # would hold the GIL (plugin 4.0) while the next instance waits to be rewritten.
+    def metadata(self, level: Level, resource_id: str, index: int) -> str | None:
+        answer = self._over_loopback("GET", f"/{level.plural}/{resource_id}/metadata/{index}")
+        if answer is None or answer[0] in (401, 403):
+            return super().metadata(level, resource_id, index)
+        status, body = answer
+        return body.decode("utf-8", "replace") if status == 200 else None
+
+    def set_metadata(self, level: Level, resource_id: str, index: int, value: str) -> None:
+        answer = self._over_loopback("PUT", f"/{level.plural}/{resource_id}/metadata/{index}", value.encode("utf-8"))
+        if answer is None or answer[0] in (401, 403):
+            super().set_metadata(level, resource_id, index, value)
+        elif answer[0] != 200:
+            raise StoreError(f"Orthanc refused the metadata (HTTP {answer[0]}): {_message(answer[1])}")
 
 
 def _bearer(orthanc: Any) -> str:

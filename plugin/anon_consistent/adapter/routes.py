@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,13 +13,16 @@ from typing import Any
 from .. import __version__
 from ..call_locks import Claim
 from ..mapping_store import MappingStore
-from ..options import PROJECT_NAME, OptionsError
-from ..presets import parse_request
-from ..service import Anonymizer, Level, NothingAnonymized, ResourceNotFound
+from ..options import PROJECT_NAME, AnonymizationOptions, OptionsError
+from ..presets import ResolvedRequest, parse_request
+from ..results import DESCRIPTION, AnonymizationResult, Level
+from ..service import Anonymizer, NothingAnonymized, ResourceNotFound, describe_failure
 from .config import PluginConfig
 from .gateway import SdkGateway
-from .http import HttpError, Request, rest_callback
+from .http import DICOM, HttpError, Request, accepts, rest_callback
 from .jobs import JobQueue, ProgressCallback, StoredCallback
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/anon-consistent"
 LEVELS = "patients|studies|series|instances"
@@ -57,31 +61,51 @@ class Routes:
             "Presets": {name: preset.as_json() for name, preset in self.config.presets.items()},
         }
 
-    def anonymize(self, request: Request) -> dict[str, object]:
-        plural, resource_id = request["groups"]
+    def anonymize(self, request: Request) -> Any:
+        plural, resource_id = request["groups"][:2]
         level = Level.from_plural(plural)
-        try:
-            resolved = parse_request(request.get("body"), self.config.presets)  # a bad body costs no I/O
-        except OptionsError as error:
-            raise HttpError(400, str(error)) from None
-        options = resolved.options
+        resolved = self.parse(request.get("body"))  # a bad body costs no I/O
+        if level is Level.INSTANCE and accepts(request, DICOM):
+            return self.file_answer(resource_id, resolved.options, refuse_job_options=True)
         try:
             instance_ids = self.anonymizer.list_instances(level, resource_id)
         except ResourceNotFound:
             raise HttpError(404, f"Unknown {level.label.lower()}: {resource_id}") from None
+        description: dict[str, object] = {"Level": level.label, "Resource": resource_id}
+        return self.execute(f"{PREFIX}/{plural}/{resource_id}", request, resolved, level, instance_ids, description)
 
+    def parse(self, body: bytes | str | None) -> ResolvedRequest:
+        try:
+            return parse_request(body, self.config.presets)
+        except OptionsError as error:
+            raise HttpError(400, str(error)) from None
+
+    def execute(
+        self,
+        uri: str,
+        request: Request,
+        resolved: ResolvedRequest,
+        level: Level | None,
+        instance_ids: list[str],
+        description: dict[str, object],
+    ) -> dict[str, object]:
+        """Run a call now, or as a job; ``level`` None is a bulk call."""
+        options = resolved.options
         claim: Claim | None = None  # a job takes its place in line when submitted
+
+        def answer(result: AnonymizationResult) -> dict[str, object]:
+            return result.as_json(options.project) if level else result.as_bulk_json(options.project)
 
         def run(progress: ProgressCallback, stored: StoredCallback) -> dict[str, object]:
             with self.gateway.for_call() as gateway:
                 result = self.anonymizer.run(
                     level, instance_ids, options, progress, gateway=gateway, on_stored=stored, claim=claim
                 )
-            return result.as_json(options.project)
+            return answer(result)
 
-        description: dict[str, object] = {"Level": level.label, "Resource": resource_id, "Project": options.project}
+        description = {**description, "Project": options.project}
         if options.asynchronous:
-            call = {"Method": "POST", "Uri": f"{PREFIX}/{plural}/{resource_id}", "Body": _recorded_body(request)}
+            call = {"Method": "POST", "Uri": uri, "Body": _recorded_body(request)}
             if resolved.preset is not None:
                 # "Body" re-runs the call with the preset as configured then; "ResolvedBody"
                 # is what this run applied, and re-runs it without any preset.
@@ -96,7 +120,34 @@ class Routes:
             with self.gateway.synchronous_call():  # this HTTP thread is held until the answer
                 return run(lambda done, total: True, lambda count: None)
         except NothingAnonymized as failure:
-            raise HttpError(500, str(failure), failure.result.as_json(options.project)) from None
+            raise HttpError(500, str(failure), answer(failure.result)) from None
+
+    def file_answer(self, instance_id: str, options: AnonymizationOptions, refuse_job_options: bool) -> Any:
+        """The anonymized file of one instance, not stored, as native's instance-level anonymize answers.
+
+        With ``Accept: application/dicom`` on our route, options that only a
+        stored result can honour are refused; native's own URL ignores them.
+        """
+        if refuse_job_options and (options.asynchronous or not options.keep_source):
+            raise HttpError(
+                400,
+                f'With "Accept: {DICOM}" the file is the answer and nothing is stored: '
+                '"Asynchronous": true and "KeepSource": false cannot apply',
+            )
+        try:
+            self.anonymizer.list_instances(Level.INSTANCE, instance_id)
+        except ResourceNotFound:
+            raise HttpError(404, f"Unknown instance: {instance_id}") from None
+        try:
+            with self.gateway.synchronous_call(), self.gateway.for_call() as gateway:
+                data = self.anonymizer.anonymize_to_file(instance_id, options, gateway)
+        except Exception as error:  # noqa: BLE001 - answered with the reason, as a failed instance is
+            reason = describe_failure(error)
+            log.error("anon-consistent: instance %s failed: %s", instance_id, reason)
+            failed = {"ID": instance_id, "Error": reason}
+            details = {"Description": DESCRIPTION, "FailedInstances": [failed], "Project": options.project}
+            raise HttpError(500, f"The instance could not be anonymized: {reason}", details) from None
+        return (data, DICOM)
 
     def list_jobs(self, request: Request) -> list[dict[str, object]]:
         return [job.as_json() for job in self.jobs.list()]
@@ -113,19 +164,19 @@ class Routes:
             raise HttpError(404, f"Unknown job: {request['groups'][0]}")
         return job.as_json()
 
-    def _guard_export(self) -> None:
+    def guard_export(self) -> None:
         if not self.config.allow_mapping_export:
             raise HttpError(403, 'Mapping export is disabled: set "AnonConsistent": {"AllowMappingExport": true}')
 
     def _project(self, request: Request) -> str:
-        self._guard_export()
+        self.guard_export()
         project = str(request["groups"][0])
         if not PROJECT_NAME.fullmatch(project) or not self.store.has_project(project):
             raise HttpError(404, f"Unknown project: {project}")
         return project
 
     def list_projects(self, request: Request) -> list[dict[str, object]]:
-        self._guard_export()
+        self.guard_export()
         return self.store.projects()
 
     def get_project(self, request: Request) -> dict[str, object]:

@@ -1,0 +1,96 @@
+"""The link from each anonymized resource to its source, kept as Orthanc metadata.
+
+Native anonymization records it as the system metadata ``AnonymizedFrom``,
+which Orthanc lets no plugin write (its REST API answers 403 for metadata
+below 1024, and the plugin SDK has no setter). The link is therefore a user
+metadata (1024-65535), which the shipped orthanc.json names
+``AnonConsistentFrom``. It holds the source's Orthanc ID at the same level,
+as ``AnonymizedFrom`` does: IDs of this Orthanc, never DICOM values.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from .mapping_store import MappingStore
+from .orthanc_ids import orthanc_ids
+from .results import BOTTOM_UP, Level, Produced
+from .session import PATIENT_KIND, UID_KIND
+
+log = logging.getLogger(__name__)
+
+DEFAULT_METADATA = 4201
+METADATA_NAME = "AnonConsistentFrom"
+FIRST_USER_METADATA = 1024
+LAST_METADATA = 65535
+
+
+class MetadataGateway(Protocol):
+    def metadata(self, level: Level, resource_id: str, index: int) -> str | None:
+        """The metadata's value, None if the resource has none."""
+
+    def set_metadata(self, level: Level, resource_id: str, index: int, value: str) -> None: ...
+
+
+class ProvenanceError(RuntimeError):
+    """The instance was stored but its link to the source could not be written."""
+
+
+class ProvenanceRecorder:
+    """Writes the links of one call, from the thread that stores its instances.
+
+    Every stored instance gets its link; a new series, study or patient gets
+    it once per call. An equal value already there is not written again, so a
+    re-run works with "CheckRevisions" (which refuses to overwrite a
+    metadata without its revision).
+    """
+
+    def __init__(self, gateway: MetadataGateway, index: int) -> None:
+        self._gateway = gateway
+        self._index = index
+        self._linked: set[tuple[Level, str]] = set()
+
+    def record(self, produced: Produced, fresh: bool) -> None:
+        """``fresh``: the instance was just stored, so it has no metadata yet."""
+        for level in BOTTOM_UP:
+            new = produced.new.at(level)
+            if not new or (level, new) in self._linked:
+                continue
+            source = produced.source.at(level)
+            try:
+                if (level is Level.INSTANCE and fresh) or self._gateway.metadata(level, new, self._index) != source:
+                    self._gateway.set_metadata(level, new, self._index, source)
+            except Exception as error:
+                if level is Level.INSTANCE:
+                    raise ProvenanceError(
+                        f"stored as {new}, but its link to the source could not be written ({type(error).__name__})"
+                    ) from error
+                # The instances keep their links; the parent's is missing until a re-run.
+                log.warning(
+                    "anon-consistent: the link of %s %s to its source could not be written (%s)",
+                    level.label.lower(),
+                    new,
+                    type(error).__name__,
+                )
+            self._linked.add((level, new))
+
+
+# How many identity values (PatientID, then the UIDs) name a resource at each level.
+_DEPTH = {Level.PATIENT: 1, Level.STUDY: 2, Level.SERIES: 3, Level.INSTANCE: 4}
+
+
+def anonymized_id(store: MappingStore, project: str, identity: tuple[str, str, str, str], level: Level) -> str | None:
+    """The Orthanc ID the source with ``identity`` has after anonymization in ``project``, from the mapping.
+
+    None when the project has no value for one of its identifiers: never
+    anonymized there, or its PatientID or UIDs were kept or replaced by the
+    caller (such values are not in the mapping).
+    """
+    depth = _DEPTH[level]
+    patient = store.find(project, PATIENT_KIND, identity[0])
+    uids = [store.find(project, UID_KIND, uid) for uid in identity[1:depth]]
+    if patient is None or any(uid is None for uid in uids):
+        return None
+    values = [patient, *(uid or "" for uid in uids)] + [""] * (4 - depth)
+    return orthanc_ids(*values).at(level)
