@@ -216,6 +216,14 @@ def test_anonymize_study_from_explorer(browser: WebDriver, server: OrthancServer
     )
     assert not browser.find_element(By.ID, "anon-consistent-dialog").is_displayed()
     assert len(browser.find_elements(By.CSS_SELECTOR, "#list-series li:not([data-role='list-divider'])")) == 2
+    # Like native's "Before anonymization", a link back to the source study.
+    back = wait_for(
+        browser,
+        server,
+        lambda d: d.find_elements(By.ID, "anon-consistent-provenance-link"),
+        "the link to the study before anonymization",
+    )
+    assert len(back) == 1 and back[0].get_attribute("href").endswith(f"#study?uuid={source_study}")
 
     ARTIFACTS.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(SCREENSHOT))

@@ -554,7 +554,48 @@
     }
   }
 
+  // Native Explorer shows "Before anonymization" from the system metadata
+  // AnonymizedFrom, which no plugin can write: this link reads ours.
+  function shownUuid() {
+    // On a #study -> #study hash change the page's data can still be the previous one's.
+    var match = /[?&]uuid=([^&]+)/.exec(window.location.hash);
+    return match ? decodeURIComponent(match[1]) : currentUuid();
+  }
+
+  function showProvenance(page) {
+    var level = page.attr('id');
+    var uuid = shownUuid();
+    var list = $('#' + level + '-anonymize', page).closest('ul');
+    $('.anon-consistent-provenance', page).remove();
+    if (!uuid || !list.length) {
+      return;
+    }
+    $.ajax({
+      url: API + '/' + LEVELS[level].plural + '/' + encodeURIComponent(uuid) + '/provenance',
+      dataType: 'json',
+      success: function (answer) {
+        var link;
+        if (!answer.AnonymizedFrom || !answer.SourceExists || shownUuid() !== uuid) {
+          return;
+        }
+        link = $('<a>').attr({ href: '#' + level + '?uuid=' + encodeURIComponent(answer.AnonymizedFrom),
+          id: 'anon-consistent-provenance-link' }).text('Before anonymization (anon-consistent)');
+        $('.anon-consistent-provenance', page).remove();  // the hash change and the page event both ask
+        $('<li>').addClass('anon-consistent-provenance').attr('data-icon', 'back').append(link).appendTo(list);
+        refreshList(list);
+      }
+    });
+  }
+
+  $(window).on('hashchange', function () {
+    var page = $.mobile.activePage;
+    if (page && LEVELS.hasOwnProperty(page.attr('id'))) {
+      showProvenance(page);
+    }
+  });
+
   $(document).on('pagebeforeshow', PAGES, function () {
+    showProvenance($(this));
     attach($(this));
     if (!run) {
       closeDialog();
