@@ -145,3 +145,17 @@ def test_native_level_urls_work_with_the_prefix(server: OrthancServer) -> None:
     assert answer["Description"] == "REST API" and answer["AnonymizedFrom"] == study
     job = server.post(f"/anon-consistent/studies/{study}/anonymize", {"Asynchronous": True}).json()
     assert job["Path"].startswith("/anon-consistent/jobs/")
+
+
+def test_provenance_can_be_turned_off(tmp_path_factory: pytest.TempPathFactory) -> None:
+    with OrthancServer(tmp_path_factory.mktemp("no-provenance"), {"ProvenanceMetadata": False}) as server:
+        study = upload_study(server, ct_study()[:1])
+        answer = server.post(f"/anon-consistent/studies/{study}", {}).json()
+        assert answer["AnonymizedFrom"] == study  # the answer still says what was anonymized
+        (instance,) = server.study_instances(answer["ID"])
+        names = server.json(f"/instances/{instance}/metadata?expand")
+        assert "ReceptionDate" in names and METADATA not in names
+        assert metadata(server, "studies", answer["ID"]) is None
+        response = server.get(f"/anon-consistent/studies/{answer['ID']}/provenance")
+        assert response.status_code == 404 and "ProvenanceMetadata" in response.json()["Message"]
+        assert server.json("/anon-consistent")["ProvenanceMetadata"] is None

@@ -44,3 +44,21 @@ def test_presets_are_validated_at_start_up() -> None:
         parse_config({"AnonConsistent": {"Presets": {**presets, "broken": {"Keep": ["Nope"]}}}}, Path("/"))
     with pytest.raises(ConfigError, match=r'"AnonConsistent.Presets": expected a JSON object'):
         parse_config({"AnonConsistent": {"Presets": ["pet-suv"]}}, Path("/"))
+
+
+def test_provenance_is_recorded_in_4201_by_default_and_named_from_user_metadata() -> None:
+    plain = parse_config({}, Path("/etc/orthanc"))
+    assert plain.provenance_metadata == 4201 and plain.provenance_name is None
+    named = parse_config({"UserMetadata": {"AnonConsistentFrom": 4201}}, Path("/etc/orthanc"))
+    assert named.provenance_name == "AnonConsistentFrom"
+    other = parse_config({"AnonConsistent": {"ProvenanceMetadata": 1030}}, Path("/etc/orthanc"))
+    assert other.provenance_metadata == 1030 and other.provenance_name is None
+    off = parse_config({"AnonConsistent": {"ProvenanceMetadata": False}}, Path("/etc/orthanc"))
+    assert off.provenance_metadata is None
+
+
+@pytest.mark.parametrize("value", [6, 1023, 65536, True, "4201", None])
+def test_a_system_or_impossible_metadata_index_is_refused(value: object) -> None:
+    # Below 1024 Orthanc refuses the write (403): the plugin must not start and fail every call.
+    with pytest.raises(ConfigError, match="ProvenanceMetadata"):
+        parse_config({"AnonConsistent": {"ProvenanceMetadata": value}}, Path("/etc/orthanc"))

@@ -57,6 +57,8 @@ class Routes:
             "UidStrategy": self.config.uid_strategy,
             "UidRoot": self.config.uid_root,
             "AllowMappingExport": self.config.allow_mapping_export,
+            # The metadata holding each result's source (null: not recorded).
+            "ProvenanceMetadata": self.config.provenance_name or self.config.provenance_metadata,
             "SafePrivateTags": [attribute.as_json() for attribute in self.config.safe_private_tags],
             "Presets": {name: preset.as_json() for name, preset in self.config.presets.items()},
         }
