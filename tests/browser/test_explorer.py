@@ -223,7 +223,7 @@ def test_anonymize_study_from_explorer(browser: WebDriver, server: OrthancServer
         lambda d: d.find_elements(By.ID, "anon-consistent-provenance-link"),
         "the link to the study before anonymization",
     )
-    assert len(back) == 1 and back[0].get_attribute("href").endswith(f"#study?uuid={source_study}")
+    assert len(back) == 1 and str(back[0].get_attribute("href")).endswith(f"#study?uuid={source_study}")
 
     ARTIFACTS.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(SCREENSHOT))
