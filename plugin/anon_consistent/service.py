@@ -179,9 +179,14 @@ class Anonymizer:
             )
         except Stopped as stopped:
             raise Cancelled(f"cancelled after {len(stopped.outcomes)} of {total} instances") from None
+        finally:
+            unlinked = provenance.finish() if provenance is not None else {}
         for outcome in outcomes:
-            if outcome.error is not None:
-                reason = describe_failure(outcome.error)
+            error = outcome.error
+            if error is None and outcome.value is not None and outcome.value.new.instance in unlinked:
+                error = ProvenanceError(unlinked[outcome.value.new.instance])
+            if error is not None:
+                reason = describe_failure(error)
                 log.error("anon-consistent: instance %s failed: %s", outcome.item_id, reason)
                 result.failed.append({"ID": outcome.item_id, "Error": reason})
             elif outcome.value is not None:

@@ -32,10 +32,10 @@ def test_default_threads_serve_a_single_call_over_loopback() -> None:
 
 
 def test_a_lease_stops_fitting_when_later_calls_take_the_threads() -> None:
-    budget = HttpThreadBudget(6)
-    assert budget.try_lease() and budget.still_fits()  # a job: 0 + 2 + 2 <= 6
+    budget = HttpThreadBudget(7)
+    assert budget.try_lease() and budget.still_fits()  # a job: 0 + 3 + 2 <= 7
     with budget.synchronous_call(), budget.synchronous_call():
-        assert budget.still_fits()  # 2 + 2 + 2 <= 6
+        assert budget.still_fits()  # 2 + 3 + 2 <= 7
         with budget.synchronous_call():
             assert not budget.still_fits()  # its transfers could now queue behind waiting calls
     assert budget.still_fits()

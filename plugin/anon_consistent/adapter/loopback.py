@@ -43,8 +43,8 @@ CONGESTION_SECONDS = 30.0
 YIELD_SECONDS = 5.0
 # HTTP threads a lease may never take: Explorer, /system and other clients.
 RESERVED_HTTP_THREADS = 2
-# A call's pipeline has at most one read and one store in flight.
-THREADS_PER_LEASE = 2
+# A call's pipeline has at most one read, one store and one provenance write in flight.
+THREADS_PER_LEASE = 3
 
 _RETRYABLE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, http.client.CannotSendRequest)
 
@@ -65,7 +65,7 @@ class HttpThreadBudget:
     """Admission to loopback transfers, so that they can always get an HTTP thread.
 
     With ``S`` synchronous calls in progress (each holds one HTTP thread) and
-    ``L`` leases, a new lease is granted only if ``S + 2(L+1) + reserved <=
+    ``L`` leases, a new lease is granted only if ``S + 3(L+1) + reserved <=
     threads``. Calls without a lease use the SDK and need no HTTP thread, so
     leased transfers wait at most for calls that are themselves progressing.
     """
