@@ -90,7 +90,7 @@ class ProvenanceRecorder:
             try:
                 if (level is Level.INSTANCE and fresh) or self._gateway.metadata(level, new, self._index) != source:
                     self._gateway.set_metadata(level, new, self._index, source)
-            except Exception as error:  # noqa: BLE001 - any transport error
+            except Exception as error:  # any transport error
                 if level is Level.INSTANCE:
                     raise ProvenanceError(
                         f"stored as {new}, but its link to the source could not be written ({type(error).__name__})"
