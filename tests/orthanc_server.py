@@ -125,6 +125,9 @@ class OrthancServer:
         data = body if isinstance(body, (bytes, str)) or body is None else json.dumps(body)
         return requests.post(self.url + path, data=data, timeout=600, auth=self.auth, **kwargs)
 
+    def put(self, path: str, data: bytes | str) -> requests.Response:
+        return requests.put(self.url + path, data=data, timeout=600, auth=self.auth)
+
     def delete(self, path: str) -> requests.Response:
         return requests.delete(self.url + path, timeout=600, auth=self.auth)
 

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from .mapping_store import MappingStore
 from .orthanc_ids import orthanc_ids
-from .results import BOTTOM_UP, Level, Produced
+from .results import BOTTOM_UP, Level, OrthancIds, Produced
 from .session import PATIENT_KIND, UID_KIND
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,35 @@ LAST_METADATA = 65535
 
 
 class MetadataGateway(Protocol):
+    def parent(self, level: Level, resource_id: str) -> str:
+        """The Orthanc ID of a resource's parent (ResourceNotFound if the resource is gone)."""
+
     def metadata(self, level: Level, resource_id: str, index: int) -> str | None:
         """The metadata's value, None if the resource has none."""
 
     def set_metadata(self, level: Level, resource_id: str, index: int, value: str) -> None: ...
+
+
+class SourceParents:
+    """The Orthanc IDs of a source instance's parents, asked from Orthanc once per series.
+
+    Asked, not computed: Orthanc's IDs hash the values as it decoded and
+    trimmed them, which a recomputation gets wrong for some real values (a
+    leading space, several values, bytes invalid in their character set),
+    and would then name another patient.
+    """
+
+    def __init__(self, gateway: MetadataGateway) -> None:
+        self._gateway = gateway
+        self._series: dict[str, tuple[str, str]] = {}  # series -> (study, patient)
+
+    def ids_of(self, instance_id: str) -> OrthancIds:
+        series = self._gateway.parent(Level.INSTANCE, instance_id)
+        if series not in self._series:
+            study = self._gateway.parent(Level.SERIES, series)
+            self._series[series] = (study, self._gateway.parent(Level.STUDY, study))
+        study, patient = self._series[series]
+        return OrthancIds(patient, study, series, instance_id)
 
 
 class ProvenanceError(RuntimeError):
@@ -87,6 +112,8 @@ class ProvenanceRecorder:
             if not new or (level, new) in self._linked:
                 continue
             source = produced.source.at(level)
+            if new == source:
+                continue  # kept identifiers: the source itself, which native does not mark either
             try:
                 if (level is Level.INSTANCE and fresh) or self._gateway.metadata(level, new, self._index) != source:
                     self._gateway.set_metadata(level, new, self._index, source)

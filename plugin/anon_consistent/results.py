@@ -10,6 +10,7 @@ reads ours, and add what only this plugin knows (``Project``,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -36,6 +37,9 @@ class Level(Enum):
                 return level
         raise ValueError(f"unknown level {plural!r}")
 
+
+# An Orthanc ID: a SHA-1 as five groups of eight hex digits (always fullmatch).
+ORTHANC_ID = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{8}){4}")
 
 # Native lists new resources from the bottom up.
 BOTTOM_UP = (Level.INSTANCE, Level.SERIES, Level.STUDY, Level.PATIENT)

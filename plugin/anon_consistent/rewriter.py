@@ -19,10 +19,8 @@ from .encoder import encode
 from .errors import ElementError, InstanceRewriteError, describe_unexpected, element_name
 from .handlers import WalkContext, replacement_value, uid_values, walk
 from .integrity import explained, read_checked
-from .orthanc_ids import orthanc_ids
 from .plan import ElementPlan
 from .ps315_options import BASIC_PROFILE_CODE, PROFILE_OPTIONS
-from .results import OrthancIds
 from .roi_names import keep_names_distinct, original_names
 from .session import MappingSession, PinConflictError
 from .vr import element_vr
@@ -35,8 +33,6 @@ IMPLEMENTATION_VERSION_NAME = ("ANONCONS_" + __version__.replace(".", "_"))[:16]
 PATIENT_ID = Tag("PatientID")
 SOP_INSTANCE_UID = Tag("SOPInstanceUID")
 SOP_CLASS_UID = Tag("SOPClassUID")
-STUDY_INSTANCE_UID = Tag("StudyInstanceUID")
-SERIES_INSTANCE_UID = Tag("SeriesInstanceUID")
 PATIENT_NAME = Tag("PatientName")
 
 
@@ -55,21 +51,10 @@ def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) ->
     ``InstanceRewriteError`` says why an instance cannot be: damaged data
     (an element longer than what is left), or the element that failed.
     """
-    return rewrite_with_source(data, plan, session)[0]
-
-
-def rewrite_with_source(data: bytes, plan: ElementPlan, session: MappingSession) -> tuple[bytes, OrthancIds]:
-    """``rewrite_instance``, and the Orthanc IDs of the source (its provenance), read on the way."""
     dataset = read_checked(data)
     try:
         original_sop = str(_top_level_value(dataset, SOP_INSTANCE_UID))
         original_patient_id = str(_top_level_value(dataset, PATIENT_ID))
-        source = orthanc_ids(
-            original_patient_id,
-            str(_top_level_value(dataset, STUDY_INSTANCE_UID)),
-            str(_top_level_value(dataset, SERIES_INSTANCE_UID)),
-            original_sop,
-        )
         # Choices of the table depend on the attributes' Types in this class's IOD.
         plan = plan.for_sop_class(str(_top_level_value(dataset, SOP_CLASS_UID)))
     except ElementError as error:
@@ -96,7 +81,7 @@ def rewrite_with_source(data: bytes, plan: ElementPlan, session: MappingSession)
     except Exception as error:  # pydicom raises many types on malformed values
         # Damage found by scanning the file is the root cause if there is any.
         raise explained(data, error if isinstance(error, InstanceRewriteError) else _unexpected(error)) from error
-    return encoded, source
+    return encoded
 
 
 def _top_level_value(dataset: Dataset, tag: BaseTag) -> object:

@@ -17,15 +17,15 @@ from .call_locks import Claim, InstanceLocks, LockWaitCancelled
 from .errors import describe_unexpected
 from .mapping_store import MappingStore
 from .options import FORCE_REQUIRED, AnonymizationOptions
-from .orthanc_ids import instance_id_of
+from .orthanc_ids import instance_id_of, same_identity
 from .pipeline import Stopped, run_pipeline
 from .plan import ElementPlan
 from .profile import ConfidentialityProfile
 from .profile.safe_private import SafePrivateTable, load_safe_private
-from .provenance import MetadataGateway, ProvenanceError, ProvenanceRecorder
+from .provenance import MetadataGateway, ProvenanceError, ProvenanceRecorder, SourceParents
 from .pseudonyms import PatientKeyFactory
 from .results import AnonymizationResult, Level, OrthancIds, Produced, StoredInstance
-from .rewriter import InstanceRewriteError, pin_uid_overrides, rewrite_instance, rewrite_with_source
+from .rewriter import InstanceRewriteError, pin_uid_overrides, rewrite_instance
 from .session import MappingSession, PinConflictError
 from .uids import UidFactory
 
@@ -155,6 +155,7 @@ class Anonymizer:
             return on_progress(steps - total + len(unreadable) + started, steps)
 
         stored_count = 0
+        parents = SourceParents(gateway)
         index = self.provenance_metadata
         provenance = ProvenanceRecorder(gateway, index) if index is not None else None
 
@@ -172,7 +173,7 @@ class Anonymizer:
         try:
             outcomes = run_pipeline(
                 pending,
-                read=lambda instance_id: (instance_id, gateway.read_instance(instance_id)),
+                read=lambda instance_id: (gateway.read_instance(instance_id), parents.ids_of(instance_id)),
                 transform=lambda read: self._rewrite(read, plan, session, sources),
                 store=store,
                 should_continue=keep_going,
@@ -249,28 +250,30 @@ class Anonymizer:
 
     @staticmethod
     def _rewrite(
-        read: tuple[str, bytes], plan: ElementPlan, session: MappingSession, sources: frozenset[str]
+        read: tuple[bytes, OrthancIds], plan: ElementPlan, session: MappingSession, sources: frozenset[str]
     ) -> tuple[bytes, OrthancIds]:
-        instance_id, data = read
-        rewritten, source = rewrite_with_source(data, plan, session)
-        # The parents' IDs are computed as Orthanc does; the instance's is Orthanc's own.
-        source = OrthancIds(source.patient, source.study, source.series, instance_id)
+        data, source = read
+        rewritten = rewrite_instance(data, plan, session)
         options = plan.options
         # With its UIDs kept, a result can have its source's Orthanc ID: storing
         # it would be refused or, with "OverwriteInstances", replace the source.
-        if (options.retain_uids or options.uid_overrides & FORCE_REQUIRED) and instance_id_of(rewritten) in sources:
+        if (options.retain_uids or options.uid_overrides & FORCE_REQUIRED) and (
+            same_identity(rewritten, data) or instance_id_of(rewritten) in sources
+        ):
             raise StoreError(OVERWRITES_SOURCE)
         return rewritten, source
 
     def _store(self, gateway: OrthancGateway, data: bytes, sources: frozenset[str]) -> tuple[StoredInstance, bool]:
         """The stored instance, and whether it was stored by this call (so it has no metadata yet)."""
         stored = gateway.store_instance(data)
+        if stored.id in sources:
+            # Whatever the status: with "OverwriteInstances" the source is already replaced;
+            # the failure at least keeps KeepSource: false from deleting the result too.
+            raise StoreError(OVERWRITES_SOURCE)
         if stored.status != "AlreadyStored":
             return stored, True
         # Orthanc keeps the first copy of a SOP instance; a re-run with other
-        # options must replace it ("latest call wins"), but never a source.
-        if stored.id in sources:
-            raise StoreError(OVERWRITES_SOURCE)
+        # options must replace it ("latest call wins").
         if gateway.stored_md5(stored.id) == hashlib.md5(data).hexdigest():
             return stored, False  # an identical re-run: nothing to replace
         gateway.delete_instance(stored.id)

@@ -85,7 +85,14 @@ def test_an_unknown_resource_is_404_and_nothing_is_done(server: OrthancServer) -
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"Resources": "x"}, {"Resources": [1]}, {"Resources": [], "Foo": 1}, {"Resources": [], "Level": "X"}]
+    "body",
+    [
+        {},
+        {"Resources": "x"},
+        {"Resources": [1]},
+        {"Resources": [], "Foo": 1},
+        {"Resources": ["0946FCB6-CF12AB43-BAD958C1-BF057AD5-0FC6F54C"]},
+    ],
 )
 def test_bad_bodies_are_400(server: OrthancServer, body: dict[str, object]) -> None:
     response = server.post(BULK, body)

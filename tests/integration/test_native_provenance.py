@@ -159,3 +159,39 @@ def test_provenance_can_be_turned_off(tmp_path_factory: pytest.TempPathFactory) 
         response = server.get(f"/anon-consistent/studies/{answer['ID']}/provenance")
         assert response.status_code == 404 and "ProvenanceMetadata" in response.json()["Message"]
         assert server.json("/anon-consistent")["ProvenanceMetadata"] is None
+
+
+@pytest.mark.parametrize("patient_id", [" LEADING", "TWO\\VALUES"])
+def test_links_name_orthancs_own_parents_whatever_the_patient_id(server: OrthancServer, patient_id: str) -> None:
+    # " LEADING" and "LEADING" are two patients to Orthanc: a link computed by
+    # trimming both ends would name the other one, which exists too.
+    twin = reidentified(ct_study()[:1], patient_id.strip().split("\\")[0])
+    server.upload_all(encoded(twin))
+    datasets = reidentified(ct_study()[:2], "placeholder")
+    for dataset in datasets:
+        dataset.PatientID = patient_id
+    answers = server.upload_all(encoded(datasets))
+    source_patient = answers[0]["ParentPatient"]
+    answer = server.post(f"/anon-consistent/studies/{answers[0]['ParentStudy']}", {"Project": "odd-ids"}).json()
+    assert answer["FailedInstancesCount"] == 0
+    assert metadata(server, "patients", answer["PatientID"]) == source_patient
+    assert metadata(server, "studies", answer["ID"]) == answers[0]["ParentStudy"]
+    for series in server.json(f"/studies/{answer['ID']}/series"):
+        assert metadata(server, "series", series["ID"]) == answers[0]["ParentSeries"]
+
+
+def test_a_kept_patient_is_not_marked_as_its_own_copy(server: OrthancServer) -> None:
+    answers = server.upload_all(encoded(reidentified(ct_study()[:1], "KEPT-PATIENT")))
+    answer = server.post(f"/anon-consistent/studies/{answers[0]['ParentStudy']}", {"Keep": ["PatientID"]}).json()
+    assert answer["PatientID"] == answers[0]["ParentPatient"]  # the same patient in Orthanc
+    assert metadata(server, "patients", answer["PatientID"]) is None
+    assert server.json(f"/anon-consistent/patients/{answer['PatientID']}/provenance")["AnonymizedFrom"] is None
+    assert metadata(server, "studies", answer["ID"]) == answers[0]["ParentStudy"]
+
+
+def test_a_forged_link_is_no_link(server: OrthancServer) -> None:
+    answers = server.upload_all(encoded(reidentified(ct_study()[:1], "FORGED")))
+    patient = answers[0]["ParentPatient"]
+    assert server.put(f"/patients/{patient}/metadata/{METADATA}", f"{patient}/archive").status_code == 200
+    provenance = server.json(f"/anon-consistent/patients/{patient}/provenance")
+    assert provenance["AnonymizedFrom"] is None and provenance["SourceExists"] is False

@@ -29,9 +29,16 @@ def test_a_body_without_a_list_of_orthanc_ids_is_refused(body: str | None) -> No
         parse_bulk_request(body)
 
 
-def test_an_unknown_level_is_refused() -> None:
-    with pytest.raises(OptionsError, match='"Level"'):
-        parse_bulk_request(json.dumps({"Resources": [], "Level": "Everything"}))
+@pytest.mark.parametrize("level", ["Study", "patients", 3])
+def test_level_is_ignored_as_native_ignores_it(level: object) -> None:
+    assert json.loads(parse_bulk_request(json.dumps({"Resources": [], "Level": level})).options_body) == {}
+
+
+def test_a_resource_named_many_times_is_looked_up_once() -> None:
+    assert parse_bulk_request(json.dumps({"Resources": [STUDY, INSTANCE, STUDY] * 1000})).resources == [
+        STUDY,
+        INSTANCE,
+    ]
 
 
 def test_duplicate_keys_are_refused() -> None:

@@ -110,6 +110,9 @@ class OverwritingOrthanc:
     def metadata(self, level: Level, resource_id: str, index: int) -> str | None:
         return None
 
+    def parent(self, level: Level, resource_id: str) -> str:
+        return "parent"
+
     def set_metadata(self, level: Level, resource_id: str, index: int, value: str) -> None:
         pass
 

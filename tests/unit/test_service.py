@@ -11,7 +11,6 @@ import pytest
 
 from anon_consistent.mapping_store import MappingStore
 from anon_consistent.options import parse_options
-from anon_consistent.orthanc_ids import orthanc_ids
 from anon_consistent.profile import load_basic_profile
 from anon_consistent.pseudonyms import RandomPatientKeys
 from anon_consistent.service import Anonymizer, Level, NothingAnonymized, ResourceNotFound, StoredInstance
@@ -31,6 +30,11 @@ class FakeOrthanc:
     def metadata(self, level: Level, resource_id: str, index: int) -> str | None:
         return self.metadata_values.get((level.plural, resource_id, index))
 
+    def parent(self, level: Level, resource_id: str) -> str:
+        if resource_id not in self.files and level is Level.INSTANCE:
+            raise ResourceNotFound(resource_id)
+        return {Level.INSTANCE: "src-series", Level.SERIES: "src-study", Level.STUDY: "src-patient"}[level]
+
     def set_metadata(self, level: Level, resource_id: str, index: int, value: str) -> None:
         self.metadata_writes.append((level.plural, resource_id, index, value))
         self.metadata_values[(level.plural, resource_id, index)] = value
@@ -49,7 +53,8 @@ class FakeOrthanc:
         status = "AlreadyStored" if key in self.files else "Success"
         if status == "Success":
             self.files[key] = data
-        return StoredInstance(key, status, {"ParentStudy": "s-" + ds.StudyInstanceUID, "ParentPatient": "p"})
+        parents = {"ParentSeries": "se-" + ds.SeriesInstanceUID, "ParentStudy": "s-" + ds.StudyInstanceUID}
+        return StoredInstance(key, status, {**parents, "ParentPatient": "p"})
 
     def stored_md5(self, instance_id: str) -> str | None:
         return hashlib.md5(self.files[instance_id]).hexdigest() if instance_id in self.files else None
@@ -220,11 +225,10 @@ def test_each_instance_and_each_new_parent_is_linked_to_its_source() -> None:
     for produced in result.produced:  # each stored file points at the file it was made from
         assert instance_links[produced.new.instance] == produced.source.instance
     # One study and one patient: each written once per call, with the source's Orthanc ID.
+    # Parents as Orthanc names them (asked, not recomputed).
     parents = [(level, value) for level, _, _, value in fake.metadata_writes if level != "instances"]
-    source = pydicom.dcmread(BytesIO(fake.files[ids[0]]))
-    expected_study = orthanc_ids(source.PatientID, source.StudyInstanceUID, "", "").study
-    assert parents.count(("studies", expected_study)) == 1 and len([p for p in parents if p[0] == "studies"]) == 1
-    assert result.as_json("default")["AnonymizedFrom"] == expected_study
+    assert sorted(parents) == [("patients", "src-patient"), *[("series", "src-series")] * 2, ("studies", "src-study")]
+    assert result.as_json("default")["AnonymizedFrom"] == "src-study"
 
 
 def test_an_identical_rerun_writes_no_link_again() -> None:
@@ -260,3 +264,16 @@ def test_the_file_answer_stores_nothing_but_records_the_mapping() -> None:
     # A later stored call in the project gives the file's UIDs.
     anonymizer.run(Level.INSTANCE, ["src-0"], parse_options(b""))
     assert "new-" + answered.SOPInstanceUID in fake.files
+
+
+def test_a_resource_that_kept_its_identifiers_gets_no_link_to_itself() -> None:
+    class KeepsPatient(FakeOrthanc):
+        def store_instance(self, data: bytes) -> StoredInstance:
+            stored = super().store_instance(data)
+            return StoredInstance(stored.id, stored.status, {**stored.parents, "ParentPatient": "src-patient"})
+
+    fake = KeepsPatient(sources())
+    anonymizer = provenance_anonymizer(fake)
+    anonymizer.run(Level.STUDY, anonymizer.list_instances(Level.STUDY, "study"), parse_options(b""))
+    assert [w for w in fake.metadata_writes if w[0] == "patients"] == []  # the source patient is not marked
+    assert len([w for w in fake.metadata_writes if w[0] == "studies"]) == 1

@@ -11,6 +11,9 @@ from ..results import Level, StoredInstance
 from ..service import ResourceNotFound, StoreError
 
 _CHILDREN = {Level.PATIENT: "Studies", Level.STUDY: "Series", Level.SERIES: "Instances"}
+PARENT_KEY = {Level.INSTANCE: "ParentSeries", Level.SERIES: "ParentStudy", Level.STUDY: "ParentPatient"}
+# The reason given for an instance listed at the start of a call and gone when it is read.
+GONE = "Orthanc no longer has this instance or its file (deleted during the call?)"
 _CHILD_LEVEL = {Level.PATIENT: Level.STUDY, Level.STUDY: Level.SERIES, Level.SERIES: Level.INSTANCE}
 
 
@@ -55,7 +58,10 @@ class SdkGateway:
         return found
 
     def read_instance(self, instance_id: str) -> bytes:
-        data: bytes = self._orthanc.GetDicomForInstance(instance_id)
+        try:
+            data: bytes = self._orthanc.GetDicomForInstance(instance_id)
+        except self._orthanc.OrthancException:
+            raise ResourceNotFound(GONE) from None
         return data
 
     def store_instance(self, data: bytes) -> StoredInstance:
@@ -79,6 +85,12 @@ class SdkGateway:
             return None  # "StoreMD5ForAttachments": false
         text = answer.decode("ascii", "replace") if isinstance(answer, bytes) else str(answer)
         return text.strip().strip('"') or None
+
+    def parent(self, level: Level, resource_id: str) -> str:
+        try:
+            return str(self._get(f"/{level.plural}/{resource_id}")[PARENT_KEY[level]])
+        except ResourceNotFound:
+            raise ResourceNotFound(GONE) from None
 
     def exists(self, level: Level, resource_id: str) -> bool:
         try:

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..results import Level, StoredInstance
 from ..service import ResourceNotFound, StoreError
-from .gateway import SdkGateway, stored_instance
+from .gateway import GONE, PARENT_KEY, SdkGateway, stored_instance
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ class LoopbackGateway(SdkGateway):
             return super().read_instance(instance_id)
         status, body = answer
         if status == 404:
-            raise ResourceNotFound(f"instance {instance_id}")
+            raise ResourceNotFound(GONE)
         if status in (401, 403):
             self._give_up(f"GET answered {status}")
         if status != 200:
@@ -271,6 +271,12 @@ class LoopbackGateway(SdkGateway):
         if status != 200:
             raise StoreError(f"Orthanc refused the anonymized instance (HTTP {status}): {_message(body)}")
         return stored_instance(json.loads(body))
+
+    def parent(self, level: Level, resource_id: str) -> str:
+        answer = self._over_loopback("GET", f"/{level.plural}/{resource_id}")
+        if answer is None or answer[0] != 200:
+            return super().parent(level, resource_id)  # Orthanc's own answer, or ResourceNotFound
+        return str(json.loads(answer[1])[PARENT_KEY[level]])
 
     # A metadata write is a database transaction in Orthanc: over the SDK it
     # would hold the GIL (plugin 4.0) while the next instance waits to be rewritten.

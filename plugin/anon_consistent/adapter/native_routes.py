@@ -15,7 +15,7 @@ from ..bulk import instances_of_all, parse_bulk_request
 from ..options import PROJECT_NAME, OptionsError
 from ..orthanc_ids import identity_of
 from ..provenance import anonymized_id
-from ..results import Level
+from ..results import ORTHANC_ID, Level
 from ..service import ResourceNotFound
 from .http import HttpError, Request, rest_callback
 from .routes import LEVELS, PREFIX, Routes
@@ -65,6 +65,8 @@ class NativeRoutes:
             raise HttpError(404, 'Provenance is not recorded: "AnonConsistent.ProvenanceMetadata" is false')
         gateway = self.routes.gateway
         source = gateway.metadata(level, resource_id, index)
+        if source is not None and not ORTHANC_ID.fullmatch(source):
+            source = None  # anyone may write user metadata: only an Orthanc ID is a link
         return {
             "ID": resource_id,
             "Type": level.label,
