@@ -131,6 +131,9 @@ def test_accept_dicom_on_our_route_answers_the_file(server: OrthancServer) -> No
     # A browser's "*/*" keeps the JSON answer (and stores).
     answer = server.post(f"/anon-consistent/instances/{instance}", {}, headers={"Accept": "*/*"}).json()
     assert answer["Type"] == "Instance" and answer["AnonymizedFrom"] == instance
+    # A transcoded file cannot be promised: the file keeps its source's transfer syntax.
+    jpeg = {"Accept": "application/dicom; transfer-syntax=1.2.840.10008.1.2.4.50"}
+    assert server.post(f"/anon-consistent/instances/{instance}", {}, headers=jpeg).status_code == 406
     for body in ({"Asynchronous": True}, {"KeepSource": False}):
         refused = server.post(f"/anon-consistent/instances/{instance}", body, headers=dicom)
         assert refused.status_code == 400 and "nothing is stored" in refused.json()["Message"]

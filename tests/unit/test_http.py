@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from anon_consistent.adapter.http import Request, rest_callback
+from anon_consistent.adapter.http import DICOM, HttpError, Request, media_parameters, prefers, rest_callback
 
 
 class FakeOutput:
@@ -78,3 +78,34 @@ def test_an_unexpected_error_is_a_500_without_values(caplog: pytest.LogCaptureFi
     assert "Traceback" in caplog.text  # the traceback is still logged, for the developer
     for value in ("Quixote", "19420817", "0604688119"):
         assert value not in caplog.text and value.encode() not in output.body
+
+
+@pytest.mark.parametrize(
+    ("accept", "file"),
+    [
+        ("application/dicom", True),
+        ("Application/DICOM", True),
+        ("application/dicom;q=0.5", True),
+        ("application/json, application/dicom;q=0.5", False),  # JSON preferred
+        ("application/dicom, application/json", True),  # a tie: the first listed
+        ("application/json;q=0.2, application/dicom", True),
+        ("*/*", False),
+        ("application/*", False),
+        ("application/dicom;q=0", False),
+        ("application/dicom+json", False),
+        ("", False),
+    ],
+)
+def test_the_file_is_answered_only_when_dicom_is_preferred(accept: str, file: bool) -> None:
+    assert prefers({"headers": {"accept": accept}}, DICOM) is file
+
+
+def test_a_malformed_quality_is_a_400() -> None:
+    with pytest.raises(HttpError) as refused:
+        prefers({"headers": {"accept": "application/dicom;q=abc"}}, DICOM)
+    assert refused.value.status == 400
+
+
+def test_media_parameters_are_read_for_the_type() -> None:
+    request = {"headers": {"accept": 'application/dicom; transfer-syntax="1.2.840.10008.1.2.4.50"; q=1'}}
+    assert media_parameters(request, DICOM) == {"transfer-syntax": "1.2.840.10008.1.2.4.50"}

@@ -60,24 +60,52 @@ def send_status(output: Any, status: int, text: str) -> None:
         output.SendHttpStatus(status, text.encode("utf-8"))
 
 
-def accepts(request: Request, mime: str) -> bool:
-    """Whether the Accept header names ``mime`` itself with q > 0 (a wildcard such as */* does not count).
+def prefers(request: Request, mime: str) -> bool:
+    """Whether the Accept header asks for ``mime`` itself before any other named type.
 
-    Plugin 4.0 passes header names in lower case.
+    A wildcard (``*/*``, ``application/*``) never chooses it: browsers and curl
+    send one. Among named types the highest q wins, and on a tie the first
+    listed. A malformed q is the client's mistake (HttpError 400). Plugin 4.0
+    passes header names in lower case.
     """
+    headers = request.get("headers") or {}
+    accept = next((str(value) for name, value in headers.items() if name.lower() == "accept"), "")
+    best: tuple[float, str] | None = None
+    for entry in accept.split(","):
+        kind, *parameters = (part.strip() for part in entry.split(";"))
+        kind = kind.lower()
+        if not kind or "*" in kind:
+            continue
+        quality = _quality(parameters, entry)
+        if quality > 0 and (best is None or quality > best[0]):
+            best = (quality, kind)
+    return best is not None and best[1] == mime
+
+
+def media_parameters(request: Request, mime: str) -> dict[str, str]:
+    """The parameters (other than q) given with ``mime`` in the Accept header."""
     headers = request.get("headers") or {}
     accept = next((str(value) for name, value in headers.items() if name.lower() == "accept"), "")
     for entry in accept.split(","):
         kind, *parameters = (part.strip() for part in entry.split(";"))
-        if kind.lower() != mime:
-            continue
-        quality = next((p.split("=", 1)[1] for p in parameters if p.lower().startswith("q=")), "1")
-        try:
-            if float(quality) > 0:
-                return True
-        except ValueError:
-            continue
-    return False
+        if kind.lower() == mime:
+            pairs = (p.split("=", 1) for p in parameters if "=" in p)
+            return {k.strip().lower(): v.strip().strip('"') for k, v in pairs if k.strip().lower() != "q"}
+    return {}
+
+
+def _quality(parameters: list[str], entry: str) -> float:
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                quality = -1.0
+            if not 0 <= quality <= 1:
+                raise HttpError(400, f"Malformed q in the Accept header: {entry.strip()[:80]!r}")
+            return quality
+    return 1.0
 
 
 def rest_callback(handlers: dict[str, Handler]) -> Callable[..., None]:

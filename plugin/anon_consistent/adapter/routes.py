@@ -19,7 +19,7 @@ from ..results import DESCRIPTION, AnonymizationResult, Level
 from ..service import Anonymizer, NothingAnonymized, ResourceNotFound, describe_failure
 from .config import PluginConfig
 from .gateway import SdkGateway
-from .http import DICOM, HttpError, Request, accepts, rest_callback
+from .http import DICOM, HttpError, Request, media_parameters, prefers, rest_callback
 from .jobs import JobQueue, ProgressCallback, StoredCallback
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,12 @@ class Routes:
         plural, resource_id = request["groups"][:2]
         level = Level.from_plural(plural)
         resolved = self.parse(request.get("body"))  # a bad body costs no I/O
-        if level is Level.INSTANCE and accepts(request, DICOM):
+        if level is Level.INSTANCE and prefers(request, DICOM):
+            syntax = media_parameters(request, DICOM).get("transfer-syntax", "*")
+            if syntax != "*":
+                raise HttpError(
+                    406, f"The file keeps its source's transfer syntax: transfer-syntax={syntax[:64]!r} cannot be given"
+                )
             return self.file_answer(resource_id, resolved.options, refuse_job_options=True)
         try:
             instance_ids = self.anonymizer.list_instances(level, resource_id)
