@@ -87,7 +87,10 @@ def parse_tag_reference(text: str) -> BaseTag | TagPath:
             raise OptionsError(f"{show(token)} is not a tag with an optional item index: {PATH_FORMS}")
         if not match["tag"]:
             raise OptionsError(f"empty tag in the path before {show(token)}: {PATH_FORMS}")
-        tag = parse_tag(match["tag"])
+        try:
+            tag = parse_tag(match["tag"])
+        except OptionsError:
+            raise OptionsError(f"Unknown DICOM tag {show(match['tag'])}: {PATH_FORMS}") from None
         index = match["index"]
         if final:
             if index is not None:
