@@ -133,30 +133,12 @@ class AnonymizationOptions:
             words = [name if len(label) + 2 + len(name) <= LO_LENGTH else tag_number(t) for name, t in names]
             values += lo_values(label, words)
         for attribute in sorted(self.keep_private, key=str):
-            values += _kept_private_values(attribute)
+            values += attribute.method_values()
         values += describe("Keep", [*self.keep_paths]) + describe("Replace", [*self.replace_paths])
         values += describe("Remove", [*self.remove_paths])
         if self.keep_private_tags:
             values.append("KeepPrivateTags: every private attribute kept")
         return values
-
-
-# DeidentificationMethod is written without SpecificCharacterSet: the default
-# repertoire only (printable ASCII; "\\" would split the value).
-_NOT_DEFAULT_REPERTOIRE = re.compile(r"[^\x20-\x5b\x5d-\x7e]")
-
-
-def _kept_private_values(attribute: PrivateAttribute) -> list[str]:
-    """``Keep: CREATOR (gggg,xxee)``, or over two values when the creator is long: never cut.
-
-    A creator may use all 64 characters of its LO; cutting would make two
-    kept attributes of one long creator read the same.
-    """
-    creator = _NOT_DEFAULT_REPERTOIRE.sub("?", attribute.creator)
-    one = f"Keep: {creator} ({attribute.element})"
-    if len(one) <= LO_LENGTH:
-        return [one]
-    return [f"Keep: ({attribute.element}) of creator:", creator]
 
 
 def parse_options(body: bytes | str | None) -> AnonymizationOptions:

@@ -16,6 +16,7 @@ a ``PrivateBlocks`` reads the creators once and judges every private element.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -24,8 +25,12 @@ from pydicom.dataset import Dataset
 
 from .private_vr import explicit_vr_fits, un_value_fits
 from .profile.safe_private import SafePrivateTable, normalize_creator
+from .ps315_options import LO_LENGTH
 from .tag_syntax import blockless_private
 
+# DeidentificationMethod is written without SpecificCharacterSet: the default
+# repertoire only (printable ASCII; "\\" would split the value).
+_NOT_DEFAULT_REPERTOIRE = re.compile(r"[^\x20-\x5b\x5d-\x7e]")
 PRIVATE_ATTRIBUTE_EXAMPLE = '{"Creator": "SIEMENS MR HEADER", "Element": "0019,xx0C"}'
 # Groups that are odd but cannot be private (PS3.5 7.8.1).
 _NOT_PRIVATE_GROUPS = frozenset({0x0001, 0x0003, 0x0005, 0x0007, 0xFFFF})
@@ -74,6 +79,18 @@ class PrivateAttribute:
 
     def __str__(self) -> str:
         return f"{self.creator} ({self.element})"
+
+    def method_values(self) -> list[str]:
+        """``Keep: CREATOR (gggg,xxee)`` for DeidentificationMethod, over two values when the creator is long.
+
+        Never cut: a creator may use all 64 characters of its LO, and cutting
+        would make two kept attributes of one long creator read the same.
+        """
+        creator = _NOT_DEFAULT_REPERTOIRE.sub("?", self.creator)
+        one = f"Keep: {creator} ({self.element})"
+        if len(one) <= LO_LENGTH:
+            return [one]
+        return [f"Keep: ({self.element}) of creator:", creator]
 
 
 def parse_private_element(text: object) -> tuple[int, int]:
