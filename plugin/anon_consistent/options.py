@@ -6,15 +6,12 @@ that existing scripts only change the URL.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.tag import BaseTag, Tag
 
-from .errors import element_name
 from .private_blocks import PRIVATE_ATTRIBUTE_EXAMPLE, PrivateAttribute, parse_private_attribute
 from .ps315_options import (
     ALIASES,
@@ -29,20 +26,17 @@ from .ps315_options import (
     lo_values,
     parse_profile_options,
 )
+from .replace_values import parse_replace
 from .request_body import BodyRefused, DuplicateKey, check_body, load_body
-from .vr import dictionary_vm, dictionary_vr
-from .vr_values import supported, value_problem
+from .tag_paths import TagPath, describe, find_conflict, parse_option_reference
+from .tag_syntax import TAG_FORMS, OptionsError, blockless_private, parse_tag, show, tag_name, tag_number
+from .vr import dictionary_vr
+
+__all__ = ["TAG_FORMS", "AnonymizationOptions", "OptionsError", "parse_options", "parse_tag"]
 
 DEFAULT_PROJECT = "default"
 # Always fullmatch: "$" would also accept a trailing newline.
 PROJECT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-# As Orthanc's own ParseTag, "gggg-eeee" too.
-_TAG_NUMBER = re.compile(
-    r"\(\s*([0-9A-Fa-f]{4})\s*,\s*([0-9A-Fa-f]{4})\s*\)|([0-9A-Fa-f]{4})\s*[,-]\s*([0-9A-Fa-f]{4})|([0-9A-Fa-f]{8})"
-)
-_KEYWORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-_TAG_FORMS = 'a keyword such as "PatientName" or a number such as "0010,0010", "(0010,0010)" or "00100010"'
 
 # Orthanc refuses to touch these without "Force": changing them silently
 # would merge or split resources in its index.
@@ -72,10 +66,6 @@ _UNSUPPORTED_OPTIONS = {
 }
 
 
-class OptionsError(ValueError):
-    """The request body is not a valid set of options (HTTP 400)."""
-
-
 @dataclass(frozen=True)
 class AnonymizationOptions:
     """What one anonymization call was asked to do."""
@@ -94,6 +84,10 @@ class AnonymizationOptions:
     profile_options: frozenset[str] = frozenset()
     # "Keep" entries {"Creator": ..., "Element": "gggg,xxee"}: in whatever block the creator reserved.
     keep_private: frozenset[PrivateAttribute] = frozenset()
+    # Sequence paths ("Seq[0].Attribute"): each acts at its place only (see path_edits).
+    keep_paths: frozenset[TagPath] = frozenset()
+    remove_paths: frozenset[TagPath] = frozenset()
+    replace_paths: dict[TagPath, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = self.profile_options - OPTIONS_BY_NAME.keys()
@@ -103,7 +97,7 @@ class AnonymizationOptions:
     @cached_property
     def uid_overrides(self) -> frozenset[BaseTag]:
         """UI attributes whose values the caller pins (kept or replaced)."""
-        return frozenset(t for t in (*self.replace, *self.keep) if _vr(t) == "UI")
+        return frozenset(t for t in (*self.replace, *self.keep) if dictionary_vr(int(t)) == "UI")
 
     @property
     def shift_dates(self) -> bool:
@@ -135,46 +129,16 @@ class AnonymizationOptions:
         """
         values = [option.meaning for option in PROFILE_OPTIONS if option.name in self.profile_options]
         for label, tags in (("Keep", self.keep), ("Replace", self.replace), ("Remove", self.remove)):
-            words = [_name(t) if len(label) + 2 + len(_name(t)) <= LO_LENGTH else _number(t) for t in sorted(tags)]
+            names = [(tag_name(t), t) for t in sorted(tags)]
+            words = [name if len(label) + 2 + len(name) <= LO_LENGTH else tag_number(t) for name, t in names]
             values += lo_values(label, words)
         for attribute in sorted(self.keep_private, key=str):
-            values += _kept_private_values(attribute)
+            values += attribute.method_values()
+        values += describe("Keep", [*self.keep_paths]) + describe("Replace", [*self.replace_paths])
+        values += describe("Remove", [*self.remove_paths])
         if self.keep_private_tags:
             values.append("KeepPrivateTags: every private attribute kept")
         return values
-
-
-# DeidentificationMethod is written without SpecificCharacterSet: the default
-# repertoire only (printable ASCII; "\\" would split the value).
-_NOT_DEFAULT_REPERTOIRE = re.compile(r"[^\x20-\x5b\x5d-\x7e]")
-
-
-def _kept_private_values(attribute: PrivateAttribute) -> list[str]:
-    """``Keep: CREATOR (gggg,xxee)``, or over two values when the creator is long: never cut.
-
-    A creator may use all 64 characters of its LO; cutting would make two
-    kept attributes of one long creator read the same.
-    """
-    creator = _NOT_DEFAULT_REPERTOIRE.sub("?", attribute.creator)
-    one = f"Keep: {creator} ({attribute.element})"
-    if len(one) <= LO_LENGTH:
-        return [one]
-    return [f"Keep: ({attribute.element}) of creator:", creator]
-
-
-def parse_tag(text: str) -> BaseTag:
-    """Accept ``PatientName``, ``0010,0010``, ``0010-0010``, ``(0010,0010)`` or ``00100010``."""
-    cleaned = text.strip()
-    if not cleaned:
-        raise OptionsError(f"Empty tag name {_show(text)}: use {_TAG_FORMS}")
-    number = _TAG_NUMBER.fullmatch(cleaned)
-    if number:
-        return Tag(int("".join(digits for digits in number.groups() if digits), 16))
-    # tag_for_keyword("") finds (300A,0782), whose keyword is empty: only real keywords are looked up.
-    keyword_tag = tag_for_keyword(cleaned) if _KEYWORD.fullmatch(cleaned) else None
-    if keyword_tag is None:
-        raise OptionsError(f"Unknown DICOM tag {_show(text)}: use {_TAG_FORMS}")
-    return Tag(keyword_tag)
 
 
 def parse_options(body: bytes | str | None) -> AnonymizationOptions:
@@ -211,10 +175,11 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
         profile_options = parse_profile_options(document)
     except ValueError as error:
         raise OptionsError(str(error)) from None
-    replace = _parse_replace(document.get("Replace", {}))
-    keep_tags, keep_private = _parse_keep(document.get("Keep", []))
+    replace, replace_paths = parse_replace(document.get("Replace", {}))
+    keep_tags, keep_private, keep_paths = _parse_keep(document.get("Keep", []))
     keep = frozenset(keep_tags)
-    remove = frozenset(_parse_tag_list(document.get("Remove", []), "Remove"))
+    remove_tags, remove_paths = _split(document.get("Remove", []), "Remove")
+    remove = frozenset(remove_tags)
     if "Synchronous" in document:
         synchronous = document["Synchronous"]
         if not isinstance(synchronous, bool):
@@ -227,18 +192,27 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
         raise OptionsError('"Priority" must be an integer')
     project = document.get("Project", DEFAULT_PROJECT)
     if not isinstance(project, str) or not PROJECT_NAME.fullmatch(project):
-        shown = f": {_show(project)}" if isinstance(project, str) else ""
+        shown = f": {show(project)}" if isinstance(project, str) else ""
         raise OptionsError(f'"Project" must be 1-64 characters among letters, digits, ".", "_" and "-"{shown}')
 
     clash = (keep & remove) | (keep & set(replace)) | (remove & set(replace))
     if clash:
-        raise OptionsError(f"A tag cannot be both kept, replaced or removed: {', '.join(_name(t) for t in clash)}")
+        raise OptionsError(f"A tag cannot be both kept, replaced or removed: {', '.join(tag_name(t) for t in clash)}")
     _check_kept_blocks(keep, keep_private, remove)
-    undeletable = sorted(_name(t) for t in remove & NEVER_REMOVED)
+    conflict = find_conflict(
+        {
+            "Keep": dict.fromkeys(keep_paths),
+            "Remove": dict.fromkeys(remove_paths),
+            "Replace": dict[TagPath, str | None](replace_paths),
+        }
+    )
+    if conflict:
+        raise OptionsError(conflict)
+    undeletable = sorted(tag_name(t) for t in remove & NEVER_REMOVED)
     if undeletable:
         raise OptionsError(f"{', '.join(undeletable)} cannot be removed: Orthanc could not store the result")
     if not flags.get("force", False):
-        forced = sorted(_name(t) for t in (keep | set(replace)) & FORCE_REQUIRED)
+        forced = sorted(tag_name(t) for t in (keep | set(replace)) & FORCE_REQUIRED)
         if forced:
             raise OptionsError(f'Keeping or replacing {", ".join(forced)} requires "Force": true')
     if RETAIN_UIDS in profile_options and PATIENT_ID_TAG in keep:
@@ -253,6 +227,9 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
         keep=keep,
         keep_private=keep_private,
         remove=remove,
+        keep_paths=frozenset(keep_paths),
+        remove_paths=frozenset(remove_paths),
+        replace_paths=replace_paths,
         project=project,
         priority=priority,
         profile_options=profile_options,
@@ -270,32 +247,35 @@ def _check_kept_blocks(
         for tag in sorted(keep):
             if tag.group == group and tag.element >> 8 == block:
                 raise OptionsError(
-                    f'"Remove" of the Private Creator {_number(creator)} removes its block, '
-                    f'which holds {_number(tag)} named in "Keep": they contradict each other'
+                    f'"Remove" of the Private Creator {tag_number(creator)} removes its block, '
+                    f'which holds {tag_number(tag)} named in "Keep": they contradict each other'
                 )
         for attribute in sorted(keep_private, key=str):
             if attribute.group == group:
                 raise OptionsError(
-                    f'"Remove" of the Private Creator {_number(creator)} removes its block, which may be the one '
+                    f'"Remove" of the Private Creator {tag_number(creator)} removes its block, which may be the one '
                     f'"Keep" names by creator ({attribute}): they contradict each other'
                 )
 
 
-def _parse_tag_list(value: object, option: str) -> list[BaseTag]:
+def _split(value: object, option: str) -> tuple[list[BaseTag], list[TagPath]]:
+    """Plain tags (meaning the same at every depth) and sequence paths (one place each)."""
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise OptionsError(f'"{option}" must be a list of tag names')
-    return [_option_tag(item, option) for item in value]
+    tags: list[BaseTag] = []
+    paths: list[TagPath] = []
+    for item in value:
+        target = parse_option_reference(item, option)
+        (paths if isinstance(target, TagPath) else tags).append(target)  # type: ignore[arg-type]
+    return tags, paths
 
 
-# A private element named without its block needs its creator.
-_BLOCKLESS_PRIVATE = re.compile(r"\(?\s*[0-9A-Fa-f]{4}\s*,\s*[xX]{2}[0-9A-Fa-f]{2}\s*\)?")
-
-
-def _parse_keep(value: object) -> tuple[list[BaseTag], frozenset[PrivateAttribute]]:
-    """Tag names, and private attributes given as {"Creator": ..., "Element": "gggg,xxee"}."""
+def _parse_keep(value: object) -> tuple[list[BaseTag], frozenset[PrivateAttribute], list[TagPath]]:
+    """Tag names, private attributes given as {"Creator": ..., "Element": "gggg,xxee"}, and sequence paths."""
     if not isinstance(value, list) or not all(isinstance(item, (str, dict)) for item in value):
         raise OptionsError(f'"Keep" must be a list of tag names or private attributes like {PRIVATE_ATTRIBUTE_EXAMPLE}')
     tags: list[BaseTag] = []
+    paths: list[TagPath] = []
     private: set[PrivateAttribute] = set()
     for item in value:
         if isinstance(item, dict):
@@ -303,71 +283,12 @@ def _parse_keep(value: object) -> tuple[list[BaseTag], frozenset[PrivateAttribut
                 private.add(parse_private_attribute(item))
             except ValueError as error:
                 raise OptionsError(f'"Keep": {error}') from None
-        elif _BLOCKLESS_PRIVATE.fullmatch(item.strip()):
+        elif blockless_private(item):
             raise OptionsError(
-                f'"Keep": {_show(item)} does not say which Private Creator reserved its block: '
-                f'use {{"Creator": "...", "Element": {_show(item.strip())}}}'
+                f'"Keep": {show(item)} does not say which Private Creator reserved its block: '
+                f'use {{"Creator": "...", "Element": {show(item.strip())}}}'
             )
         else:
-            tags.append(_option_tag(item, "Keep"))
-    return tags, frozenset(private)
-
-
-def _option_tag(text: str, option: str) -> BaseTag:
-    try:
-        return parse_tag(text)
-    except OptionsError as error:
-        raise OptionsError(f'"{option}": {error}') from None
-
-
-def _parse_replace(value: object) -> dict[BaseTag, str]:
-    if not isinstance(value, dict):
-        raise OptionsError('"Replace" must be an object mapping tags to string values')
-    replace: dict[BaseTag, str] = {}
-    for key, new_value in value.items():
-        tag = _option_tag(key, "Replace")
-        if tag in replace:
-            raise OptionsError(f'"Replace" names {element_name(tag)} twice')
-        if not isinstance(new_value, str):
-            raise OptionsError(f'"Replace" value for {element_name(tag)} must be a string')
-        _check_value_fits(tag, new_value)
-        replace[tag] = new_value
-    return replace
-
-
-def _check_value_fits(tag: BaseTag, value: str) -> None:
-    """A value that cannot be encoded in the tag's VR is the caller's mistake (400), not a failed instance."""
-    label = element_name(tag)
-    if tag.group == 0x0002:
-        raise OptionsError(f'"Replace" cannot change the file meta attribute {label}')
-    if tag.group in (0x0000, 0xFFFE):
-        raise OptionsError(f'"Replace" cannot set {label}: it is not an attribute of a data set')
-    if tag.is_private:
-        raise OptionsError(f'"Replace" cannot set the private attribute {label}: its VR is unknown')
-    vr = _vr(tag)
-    if vr == "SQ":
-        raise OptionsError(f'"Replace" cannot set the sequence {label}')
-    if vr == "UN":
-        raise OptionsError(f'"Replace" cannot set {label}: it is not in the DICOM dictionary, so its VR is unknown')
-    if not supported(vr):
-        raise OptionsError(f'"Replace" cannot set the binary attribute {label} (VR {vr})')
-    problem = value_problem(vr, dictionary_vm(int(tag)), value)
-    if problem:
-        raise OptionsError(f'"Replace" value for {label} {problem}: {_show(value)}')
-
-
-def _vr(tag: BaseTag) -> str:
-    return dictionary_vr(int(tag))
-
-
-def _name(tag: BaseTag) -> str:
-    return keyword_for_tag(tag) or _number(tag)
-
-
-def _number(tag: BaseTag) -> str:
-    return f"{tag.group:04X},{tag.element:04X}"
-
-
-def _show(value: str, limit: int = 80) -> str:
-    """A value quoted as JSON (a newline shows as \\n), cut if long."""
-    return json.dumps(value if len(value) <= limit else value[:limit] + "...", ensure_ascii=False)
+            target = parse_option_reference(item, "Keep")
+            (paths if isinstance(target, TagPath) else tags).append(target)  # type: ignore[arg-type]
+    return tags, frozenset(private), paths

@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .options import PROJECT_NAME, AnonymizationOptions, OptionsError, parse_options, parse_tag
+from .options import PROJECT_NAME, AnonymizationOptions, OptionsError, parse_options
 from .ps315_options import ALIASES, FULL_DATES, MODIFIED_DATES
 from .request_body import BodyRefused, check_body, load_body
+from .tag_paths import TagPath, parse_tag_reference
 
 PRESET_NAME = PROJECT_NAME
 PRESET_KEY = "Preset"
@@ -170,10 +171,11 @@ def _union(first: list[Any], second: list[Any], key: Any) -> list[Any]:
 
 
 def _tag_key(item: object) -> object:
-    """One key per tag however it is written ("PatientWeight", "0010,1030"...); other entries as JSON."""
+    """One key per tag or sequence path however it is written ("PatientWeight", "0010-1030"...); others as JSON."""
     if isinstance(item, str):
         try:
-            return int(parse_tag(item))
+            target = parse_tag_reference(item)
+            return target if isinstance(target, TagPath) else int(target)
         except OptionsError:
             return item  # parse_options reports it
     return json.dumps(item, sort_keys=True)

@@ -25,10 +25,13 @@ from pydicom.dataset import Dataset
 
 from .private_vr import explicit_vr_fits, un_value_fits
 from .profile.safe_private import SafePrivateTable, normalize_creator
+from .ps315_options import LO_LENGTH
+from .tag_syntax import blockless_private
 
+# DeidentificationMethod is written without SpecificCharacterSet: the default
+# repertoire only (printable ASCII; "\\" would split the value).
+_NOT_DEFAULT_REPERTOIRE = re.compile(r"[^\x20-\x5b\x5d-\x7e]")
 PRIVATE_ATTRIBUTE_EXAMPLE = '{"Creator": "SIEMENS MR HEADER", "Element": "0019,xx0C"}'
-# "gggg,xxee" as Table E.3.10-1 writes it (parentheses optional, any case).
-_ELEMENT = re.compile(r"\(?\s*([0-9A-Fa-f]{4})\s*,\s*[xX]{2}([0-9A-Fa-f]{2})\s*\)?")
 # Groups that are odd but cannot be private (PS3.5 7.8.1).
 _NOT_PRIVATE_GROUPS = frozenset({0x0001, 0x0003, 0x0005, 0x0007, 0xFFFF})
 _MAX_CREATOR = 64  # a Private Creator is LO
@@ -77,19 +80,34 @@ class PrivateAttribute:
     def __str__(self) -> str:
         return f"{self.creator} ({self.element})"
 
+    def method_values(self) -> list[str]:
+        """``Keep: CREATOR (gggg,xxee)`` for DeidentificationMethod, over two values when the creator is long.
+
+        Never cut: a creator may use all 64 characters of its LO, and cutting
+        would make two kept attributes of one long creator read the same.
+        """
+        creator = _NOT_DEFAULT_REPERTOIRE.sub("?", self.creator)
+        one = f"Keep: {creator} ({self.element})"
+        if len(one) <= LO_LENGTH:
+            return [one]
+        return [f"Keep: ({self.element}) of creator:", creator]
+
 
 def parse_private_element(text: object) -> tuple[int, int]:
     """``"0019,xx0C"`` -> (0x0019, 0x0C); ``ValueError`` says what is wrong."""
     shown = f": {_show(text)}" if isinstance(text, str) else ""
-    if not isinstance(text, str) or (match := _ELEMENT.fullmatch(text.strip())) is None:
+    # "gggg,xxee" as Table E.3.10-1 writes it, or in any other number form of a tag ("gggg-xxee"...).
+    parsed = blockless_private(text) if isinstance(text, str) else None
+    if parsed is None:
         raise ValueError(
             f'"Element" must be "gggg,xxee": the odd group gggg and the low byte ee of the element, '
-            f'whatever block xx the creator reserved (e.g. "0019,xx0C"){shown}'
+            f'whatever block xx the creator reserved (e.g. "0019,xx0C", also "0019-xx0C", "(0019,xx0C)" '
+            f'or "0019xx0C"){shown}'
         )
-    group = int(match.group(1), 16)
+    group, low_byte = parsed
     if group % 2 == 0 or group in _NOT_PRIVATE_GROUPS:
         raise ValueError(f'"Element" must be in a private group (odd, above 0008){shown}')
-    return group, int(match.group(2), 16)
+    return group, low_byte
 
 
 def parse_private_attribute(entry: object) -> PrivateAttribute:

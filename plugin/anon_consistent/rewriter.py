@@ -19,6 +19,7 @@ from .encoder import encode
 from .errors import ElementError, InstanceRewriteError, describe_unexpected, element_name
 from .handlers import WalkContext, replacement_value, uid_values, walk
 from .integrity import explained, read_checked
+from .path_edits import apply_paths, capture
 from .plan import ElementPlan
 from .ps315_options import BASIC_PROFILE_CODE, PROFILE_OPTIONS
 from .roi_names import keep_names_distinct, original_names
@@ -70,10 +71,15 @@ def rewrite_instance(data: bytes, plan: ElementPlan, session: MappingSession) ->
             # Before the walk changes them; Full Dates keeps dates in descriptors too.
             context.identifiers = identifiers_of(dataset, keep_dates=plan.options.full_dates)
             roi_names = original_names(dataset)
+        # Sequence paths in Keep leave their places as read: copied before the walk, put back after it.
+        options = plan.options
+        kept = capture(dataset, options.keep_paths) if options.keep_paths else []
         walk(dataset, context)
         if roi_names:
             keep_names_distinct(dataset, roi_names)
         insert_replaced_values(dataset, context)
+        if kept or options.remove_paths or options.replace_paths:
+            apply_paths(dataset, kept, options, context.character_set)
         set_patient_identity(dataset, plan, session.pseudonym(original_patient_id))
         mark_deidentified(dataset, plan)
         sync_file_meta(dataset)

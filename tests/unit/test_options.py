@@ -170,3 +170,110 @@ def test_deep_or_oversized_bodies_are_refused_before_parsing() -> None:
 def test_a_repeated_key_answers_400_naming_it(body: str, key: str) -> None:
     with pytest.raises(OptionsError, match=f'The request body names "{key}" twice'):
         parse_options(body)
+
+
+# Sequence paths (Orthanc >= 1.9.4): Seq[n].Tag and Seq[*].Tag, at their place only.
+
+SUBSEQUENCE_BODY = {
+    "Replace": {
+        "PatientName": "Doe",
+        "DimensionIndexSequence[1].DimensionDescriptionLabel": "Label",
+        "(0020,9221)[0].0020-9164": "1.2.3.4",
+    },
+    "Remove": ["SharedFunctionalGroupsSequence[*].ReferencedImageSequence[*].ReferencedSOPInstanceUID", "0010-1000"],
+    "Keep": ["DimensionIndexSequence", "PerFrameFunctionalGroupsSequence[*].2005,140f[*].SOPInstanceUID"],
+}
+
+
+def test_each_option_splits_into_plain_tags_and_paths() -> None:
+    options = parse_options(json.dumps(SUBSEQUENCE_BODY))
+    assert options.replace == {Tag("PatientName"): "Doe"}
+    assert {str(p): v for p, v in options.replace_paths.items()} == {
+        "(0020,9222)[1].(0020,9421)": "Label",
+        "(0020,9221)[0].(0020,9164)": "1.2.3.4",
+    }
+    assert options.remove == {Tag("OtherPatientIDs")}
+    assert [str(p) for p in options.remove_paths] == ["(5200,9229)[*].(0008,1140)[*].(0008,1155)"]
+    assert options.keep == {Tag("DimensionIndexSequence")}
+    assert [str(p) for p in options.keep_paths] == ["(5200,9230)[*].(2005,140F)[*].(0008,0018)"]
+    assert options.uid_overrides == frozenset()  # a path's UID is never pinned project-wide
+
+
+def test_a_path_never_needs_force_even_to_a_study_uid() -> None:
+    body = {
+        "Replace": {"DimensionIndexSequence[0].StudyInstanceUID": "1.2.3"},
+        "Keep": ["ReferencedSeriesSequence[*].SeriesInstanceUID"],
+        "Remove": ["ReferencedSeriesSequence[0].SOPInstanceUID"],
+    }
+    options = parse_options(json.dumps(body))
+    assert len(options.replace_paths) == len(options.keep_paths) == len(options.remove_paths) == 1
+
+
+@pytest.mark.parametrize(
+    ("replace", "message"),
+    [
+        ({"DimensionIndexSequence[0].Rows": "70000"}, "Rows (0028,0010) (in DimensionIndexSequence[0].Rows)"),
+        ({"DimensionIndexSequence[0].FrameOfReferenceUID": "world"}, "must be a valid UID"),
+        ({"DimensionIndexSequence[0].0009,1001": "x"}, "cannot set the private attribute (0009,1001)"),
+        ({"DimensionIndexSequence[0].ReferencedImageSequence": "x"}, "cannot set the sequence ReferencedImageSequence"),
+        ({"DimensionIndexSequence[0].PixelData": "x"}, "binary attribute PixelData"),
+        ({"DimensionIndexSequence[0].TransferSyntaxUID": "1.2"}, "file meta attribute"),
+        ({"0020,9222[0].PatientName": "a", "DimensionIndexSequence[0].0010-0010": "b"}, "twice"),
+    ],
+)
+def test_a_path_replace_is_checked_against_its_final_tag(replace: dict[str, str], message: str) -> None:
+    with pytest.raises(OptionsError) as refused:
+        parse_options(json.dumps({"Replace": replace}))
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"Keep": ["DimensionIndexSequence.DimensionDescriptionLabel"]}, '"Keep": "DimensionIndexSequence.Dim'),
+        ({"Remove": ["PatientName[0].PatientID"]}, '"Remove": "PatientName[0].PatientID": "PatientName" is not a'),
+        ({"Replace": {"DimensionIndexSequence[1]": "x"}}, '"Replace": "DimensionIndexSequence[1]": a path ends'),
+        (
+            {
+                "Keep": ["DimensionIndexSequence[*].DimensionDescriptionLabel"],
+                "Replace": {"0020,9222[2].0020,9421": "x"},
+            },
+            "can reach the same place",
+        ),
+    ],
+)
+def test_bad_or_conflicting_paths_answer_400_naming_the_entry(body: dict[str, object], message: str) -> None:
+    with pytest.raises(OptionsError) as refused:
+        parse_options(json.dumps(body))
+    assert message in str(refused.value)
+
+
+def test_a_path_inside_a_kept_subtree_with_another_operation_is_a_conflict() -> None:
+    body = {
+        "Keep": ["SharedFunctionalGroupsSequence[0].ReferencedImageSequence"],
+        "Remove": ["SharedFunctionalGroupsSequence[*].ReferencedImageSequence[1].ReferencedSOPClassUID"],
+    }
+    with pytest.raises(OptionsError, match="can reach the same place"):
+        parse_options(json.dumps(body))
+
+
+def test_a_plain_tag_and_a_path_to_it_may_have_different_operations() -> None:
+    body = {"Remove": ["StudyDescription"], "Keep": ["ReferencedStudySequence[0].StudyDescription"]}
+    options = parse_options(json.dumps(body))
+    assert options.remove == {Tag("StudyDescription")} and len(options.keep_paths) == 1
+
+
+@pytest.mark.parametrize("element", ["0019-xx0C", "(0019,xx0C)", "0019xx0C"])
+def test_keep_of_a_blockless_private_element_in_any_form_asks_for_its_creator(element: str) -> None:
+    with pytest.raises(OptionsError, match="does not say which Private Creator"):
+        parse_options(json.dumps({"Keep": [element]}))
+    options = parse_options(json.dumps({"Keep": [{"Creator": "ACME", "Element": element}]}))
+    assert [(a.group, a.low_byte) for a in options.keep_private] == [(0x0019, 0x0C)]
+
+
+def test_deidentification_method_lists_paths_by_number() -> None:
+    values = parse_options(json.dumps(SUBSEQUENCE_BODY)).describe()
+    assert "Keep: (5200,9230)[*].(2005,140F)[*].(0008,0018)" in values
+    assert "Replace: (0020,9221)[0].(0020,9164)" in values
+    assert "Remove: (5200,9229)[*].(0008,1140)[*].(0008,1155)" in values
+    assert not any("1.2.3.4" in value or "Label" in value for value in values)

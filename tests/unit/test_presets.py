@@ -65,6 +65,16 @@ def test_the_body_decides_about_a_tag_it_names_in_another_list() -> None:
     assert merged == {"Keep": ["PatientSize", "PatientName"], "Replace": {}, "Remove": ["0010,1030"]}
 
 
+def test_a_sequence_path_is_one_key_whatever_its_spelling() -> None:
+    preset = {
+        "Keep": ["DimensionIndexSequence[*].DimensionDescriptionLabel", "PatientSize"],
+        "Replace": {"DimensionIndexSequence[0].PatientName": "A"},
+    }
+    body = {"Remove": ["0020-9222[*].(0020,9421)"], "Replace": {"00209222[0].00100010": "B"}}
+    merged = merge(preset, body)
+    assert merged == {"Keep": ["PatientSize"], "Replace": {"00209222[0].00100010": "B"}, **body}
+
+
 def test_a_date_option_of_the_body_replaces_the_other_date_option_of_the_preset() -> None:
     preset = {"Options": ["RetainPatientCharacteristics", "RetainLongitudinalModifiedDates"]}
     merged = merge(preset, {"Options": ["RetainLongitudinalFullDates"]})
