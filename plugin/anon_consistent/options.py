@@ -42,8 +42,16 @@ PROJECT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # would merge or split resources in its index.
 FORCE_REQUIRED = frozenset(Tag(k) for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"))
 
-# Without these Orthanc cannot index an instance at all.
-NEVER_REMOVED = frozenset(Tag(k) for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID"))
+# Attributes "Remove" may not name, each with the reason answered.
+NEVER_REMOVED = {
+    **dict.fromkeys(
+        (Tag(k) for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")),
+        "Orthanc could not store the result",
+    ),
+    Tag("SOPClassUID"): "no reader could tell what the object is",
+    # As native: Orthanc files each instance under its PatientID.
+    Tag("PatientID"): "every patient would be merged into one in Orthanc (by default it becomes the pseudonym)",
+}
 
 _BOOLEAN_OPTIONS = {
     "KeepPrivateTags": "keep_private_tags",
@@ -208,9 +216,9 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
     )
     if conflict:
         raise OptionsError(conflict)
-    undeletable = sorted(tag_name(t) for t in remove & NEVER_REMOVED)
-    if undeletable:
-        raise OptionsError(f"{', '.join(undeletable)} cannot be removed: Orthanc could not store the result")
+    refused = sorted(remove & NEVER_REMOVED.keys())
+    if refused:
+        raise OptionsError(f"{tag_name(refused[0])} cannot be removed: {NEVER_REMOVED[refused[0]]}")
     if not flags.get("force", False):
         forced = sorted(tag_name(t) for t in (keep | set(replace)) & FORCE_REQUIRED)
         if forced:
