@@ -26,7 +26,7 @@ from .private_blocks import PrivateBlocks
 from .private_text import MAX_SCANNED_PRIVATE_TEXT, SCANNED_TEXT_VRS, scrub_private_text
 from .session import MappingSession
 from .uid_policy import is_registry_uid, keeps_uid_attribute
-from .vr import BINARY_NUMBER_VRS, NUMBER_TYPE_BY_VR
+from .vr import BINARY_NUMBER_VRS, ITEM_TAG_LITTLE_ENDIAN, NUMBER_TYPE_BY_VR
 
 DUMMY_TEXT = "ANONYMIZED"
 _DUMMY_BY_VR: dict[str, object] = {
@@ -49,7 +49,6 @@ _DUMMY_BY_VR: dict[str, object] = {
     "OW": b"\x00\x00",
     "UN": b"\x00\x00",
 }
-_ITEM_TAG_LITTLE_ENDIAN = b"\xfe\xff\x00\xe0"
 
 
 @dataclass
@@ -266,7 +265,7 @@ def _un_as_sequence(dataset: Dataset, tag: BaseTag) -> bool:
     """
     element = dataset._dict[tag]
     raw = element.value
-    if not (isinstance(element, RawDataElement) and isinstance(raw, bytes) and raw.startswith(_ITEM_TAG_LITTLE_ENDIAN)):
+    if not (isinstance(element, RawDataElement) and isinstance(raw, bytes) and raw.startswith(ITEM_TAG_LITTLE_ENDIAN)):
         return False
     dataset._dict[tag] = element._replace(VR="SQ", is_implicit_VR=True)
     return True

@@ -216,9 +216,9 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
     )
     if conflict:
         raise OptionsError(conflict)
-    refused = sorted(remove & NEVER_REMOVED.keys())
-    if refused:
-        raise OptionsError(f"{tag_name(refused[0])} cannot be removed: {NEVER_REMOVED[refused[0]]}")
+    undeletable = sorted(remove & NEVER_REMOVED.keys())
+    if undeletable:
+        raise OptionsError(f"{tag_name(undeletable[0])} cannot be removed: {NEVER_REMOVED[undeletable[0]]}")
     if not flags.get("force", False):
         forced = sorted(tag_name(t) for t in (keep | set(replace)) & FORCE_REQUIRED)
         if forced:

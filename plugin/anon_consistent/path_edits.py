@@ -23,9 +23,8 @@ from .errors import ElementError, element_name
 from .handlers import replacement_value
 from .options import AnonymizationOptions
 from .tag_paths import TagPath, path_name
-from .vr import element_vr
+from .vr import ITEM_TAG_LITTLE_ENDIAN, element_vr
 
-_ITEM_TAG_LITTLE_ENDIAN = b"\xfe\xff\x00\xe0"
 # (sequence tag, item index) from the top level down to the item holding the element.
 Place = tuple[tuple[int, int], ...]
 
@@ -110,7 +109,7 @@ def _sequence(dataset: Dataset, tag: BaseTag, convert: bool) -> Sequence | None:
     element = dataset._dict.get(tag)
     if isinstance(element, RawDataElement):
         raw = element.value
-        if element.VR in (None, "UN") and isinstance(raw, bytes) and raw.startswith(_ITEM_TAG_LITTLE_ENDIAN):
+        if element.VR in (None, "UN") and isinstance(raw, bytes) and raw.startswith(ITEM_TAG_LITTLE_ENDIAN):
             element = element._replace(VR="SQ", is_implicit_VR=True)
         # A malformed value raises: the rewriter reports it as the walk would have.
         converted = convert_raw_data_element(element, encoding=dataset._character_set, ds=dataset)

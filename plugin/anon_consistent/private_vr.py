@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 
+from .vr import ITEM_TAG_LITTLE_ENDIAN
+
 # Bytes per value of the binary VRs.
 _VALUE_SIZE = {"FD": 8, "FL": 4, "US": 2, "SS": 2, "UL": 4, "SL": 4, "SV": 8, "UV": 8, "AT": 4, "OD": 8, "OF": 4}
 _VALUE_SIZE.update({"OL": 4, "OV": 8, "OW": 2})
@@ -48,7 +50,6 @@ _SINGLE_VALUED = frozenset({"ST", "LT", "UT"})
 _PATTERNS = {vr: re.compile(chars) for vr, chars in _TEXT_CHARACTERS.items()}
 _MAX_VALUE_LENGTH = {"IS": 12, "DS": 16, "CS": 16, "UI": 64, "DA": 8, "TM": 16, "DT": 26, "AS": 4, "AE": 16}
 _MAX_VALUE_LENGTH.update({"LO": 64, "SH": 16})
-_ITEM_TAG = b"\xfe\xff\x00\xe0"  # (FFFE,E000) little endian: implicit VR is always little endian
 _VM = re.compile(r"(\d+)(?:-(\d+|n))?")
 
 
@@ -69,7 +70,7 @@ def un_value_fits(listed_vr: str, listed_vm: str, value: object) -> bool:
     if not data:
         return True  # an empty value is always allowed
     if listed_vr == "SQ":
-        return data.startswith(_ITEM_TAG)
+        return data.startswith(ITEM_TAG_LITTLE_ENDIAN)
     size = _VALUE_SIZE.get(listed_vr)
     if size is not None:
         if len(data) % size:

@@ -48,3 +48,8 @@ def element_vr(tag: BaseTag, raw_vr: str | None) -> str:
     if " or " in known:  # "US or SS", "OB or OW": the file says which
         return raw_vr if raw_vr and raw_vr != "UN" else known.split(" or ")[0]
     return known
+
+
+# (FFFE,E000), an item of a sequence, in little endian: how a sequence stored as UN
+# (always implicit VR little endian, PS3.5 6.2.2) starts.
+ITEM_TAG_LITTLE_ENDIAN = b"\xfe\xff\x00\xe0"
