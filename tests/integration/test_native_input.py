@@ -19,7 +19,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
 from anon_consistent.integrity import NOT_DICOM
-from tests.dicom_data import ct_study, encode, encode_without_meta, reidentified
+from tests.dicom_data import TEST_FILES, ct_study, encode, encode_without_meta, read, reidentified
 from tests.orthanc_server import OrthancServer
 
 GENERIC_CLASS = "1.2.276.0.7230010.3.1.0.1"  # what Orthanc writes for a dataset without SOPClassUID
@@ -175,6 +175,26 @@ def test_odd_but_parseable_files_do_not_fail(orthanc: OrthancServer, spoil: Call
     assert result.SOPInstanceUID != original.SOPInstanceUID
     assert str(result.PatientID).startswith("ANON-")
     assert result.PixelData == original.PixelData
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ExplVR_BigEndNoMeta.dcm",
+        "ExplVR_LitEndNoMeta.dcm",
+        "image_dfl.dcm",  # deflated
+        "MR_small_bigendian.dcm",
+        "badVR.dcm",
+        "reportsi_with_empty_number_tags.dcm",
+    ],
+)
+def test_odd_files_from_other_writers_do_not_fail(orthanc: OrthancServer, name: str) -> None:
+    source = orthanc.upload((TEST_FILES / name).read_bytes())  # as written, not re-encoded by pydicom
+
+    answer = anonymize(orthanc, "instances", source["ID"])
+
+    _, result = stored(orthanc, answer["ID"])
+    assert result.SOPInstanceUID != read(name).SOPInstanceUID
 
 
 @pytest.mark.parametrize("keyword", ["StudyInstanceUID", "SeriesInstanceUID"])
