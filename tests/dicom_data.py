@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 from io import BytesIO
 from pathlib import Path
@@ -31,6 +32,17 @@ def encode(dataset: Dataset) -> bytes:
     dataset.file_meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
     buffer = BytesIO()
     dataset.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def encode_without_meta(dataset: Dataset, implicit_vr: bool = True, little_endian: bool = True) -> bytes:
+    """The bare dataset, no preamble and no file meta, as some senders and old archives write it."""
+    dataset = copy.deepcopy(dataset)
+    if "file_meta" in dataset.__dict__:
+        del dataset.file_meta
+    dataset.preamble = None
+    buffer = BytesIO()
+    pydicom.dcmwrite(buffer, dataset, implicit_vr=implicit_vr, little_endian=little_endian)
     return buffer.getvalue()
 
 

@@ -30,6 +30,9 @@ from .vr import element_vr
 # the meta, not the original writer's (which can equal an InstanceCreatorUID).
 IMPLEMENTATION_CLASS_UID = "2.25.12172323154350808376137170144592877644"
 IMPLEMENTATION_VERSION_NAME = ("ANONCONS_" + __version__.replace(".", "_"))[:16]
+# DCMTK's generic "unknown" storage class: what Orthanc writes in the meta of a
+# file with no SOPClassUID (such as /tools/create-dicom makes), as we do.
+GENERIC_MEDIA_STORAGE_CLASS_UID = "1.2.276.0.7230010.3.1.0.1"
 
 PATIENT_ID = Tag("PatientID")
 SOP_INSTANCE_UID = Tag("SOPInstanceUID")
@@ -198,11 +201,24 @@ def sync_file_meta(dataset: Dataset) -> None:
         syntax = UID(_TRANSFER_SYNTAX_FOR_ENCODING[(bool(implicit), bool(little))])
     meta = FileMetaDataset()
     meta.FileMetaInformationVersion = b"\x00\x01"
-    if "SOPClassUID" in dataset:
-        meta.MediaStorageSOPClassUID = dataset.SOPClassUID
+    meta.MediaStorageSOPClassUID = media_storage_class(dataset, old)
     meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
     meta.TransferSyntaxUID = syntax
     meta.ImplementationClassUID = UID(IMPLEMENTATION_CLASS_UID)
     meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
     dataset.file_meta = meta
     dataset.preamble = b"\x00" * 128
+
+
+def media_storage_class(dataset: Dataset, old_meta: FileMetaDataset) -> UID:
+    """The class for the meta: the dataset's, else the source meta's, else the generic one.
+
+    PS3.10 requires the element, so a dataset without SOPClassUID still gets
+    one in its meta, as native anonymization does; the dataset itself is left
+    without one (inventing a class would misstate what the object is).
+    """
+    for source in (dataset.get("SOPClassUID"), old_meta.get("MediaStorageSOPClassUID")):
+        text = str(source or "").strip(" \x00")
+        if text:
+            return UID(text)
+    return UID(GENERIC_MEDIA_STORAGE_CLASS_UID)

@@ -9,7 +9,7 @@ import pytest
 from pydicom.dataset import Dataset
 
 from anon_consistent.options import parse_options
-from tests.dicom_data import ct_study, encode, encoded, mr_patient, read, rt_study
+from tests.dicom_data import ct_study, encode, encode_without_meta, encoded, mr_patient, read, rt_study
 from tests.engine import OfflineEngine
 from tests.privacy import leaked, uid_values
 
@@ -233,3 +233,57 @@ def test_replace_of_numeric_attributes_is_encoded_in_their_vr() -> None:
     options = parse_options(b'{"Replace": {"Rows": "512", "SliceThickness": "1.25", "PatientWeight": "70"}}')
     out = OfflineEngine().run([encode(ct_study()[0])], options)[0]
     assert out.Rows == 512 and float(out.SliceThickness) == 1.25 and float(out.PatientWeight) == 70
+
+
+def _without_class(meta_class: str | None) -> bytes:
+    """A CT instance with no SOPClassUID, its meta declaring ``meta_class`` (or none)."""
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_file_meta_info
+    from pydicom.uid import UID
+
+    ds = ct_study()[0]
+    del ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    if meta_class is None:
+        del ds.file_meta.MediaStorageSOPClassUID
+    else:
+        ds.file_meta.MediaStorageSOPClassUID = UID(meta_class)
+    # Assembled by hand: pydicom's file writer insists on a class in the meta.
+    meta = DicomBytesIO()
+    write_file_meta_info(meta, ds.file_meta, enforce_standard=False)
+    return b"\x00" * 128 + b"DICM" + meta.getvalue() + encode_without_meta(ds, implicit_vr=False)
+
+
+@pytest.mark.parametrize(
+    ("meta_class", "expected"),
+    [
+        ("1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.2"),  # from the source meta
+        (None, "1.2.276.0.7230010.3.1.0.1"),  # DCMTK's generic class, as native writes
+    ],
+)
+def test_no_sop_class_gives_a_meta_class_and_adds_none(meta_class: str | None, expected: str) -> None:
+    data = _without_class(meta_class)
+    assert "SOPClassUID" not in pydicom.dcmread(pydicom.filebase.DicomBytesIO(data), force=True)
+    out = OfflineEngine().run([data])[0]
+    assert out.file_meta.MediaStorageSOPClassUID == expected
+    assert out.file_meta.MediaStorageSOPInstanceUID == out.SOPInstanceUID
+    assert "SOPClassUID" not in out
+
+
+@pytest.mark.parametrize(("implicit_vr", "syntax"), [(True, "1.2.840.10008.1.2"), (False, "1.2.840.10008.1.2.1")])
+@pytest.mark.parametrize("has_class", [True, False])
+def test_no_file_meta_gives_a_full_part_10_file(implicit_vr: bool, syntax: str, has_class: bool) -> None:
+    ds = ct_study()[0]
+    if not has_class:
+        del ds.SOPClassUID
+    data = encode_without_meta(ds, implicit_vr=implicit_vr)
+    assert data[128:132] != b"DICM"
+    out_bytes = OfflineEngine().run_bytes([data])[0]
+    assert out_bytes[128:132] == b"DICM"
+    out = pydicom.dcmread(pydicom.filebase.DicomBytesIO(out_bytes))  # no force: a conformant file
+    assert out.file_meta.TransferSyntaxUID == syntax
+    assert out.original_encoding == (implicit_vr, True)
+    expected_class = "1.2.840.10008.5.1.4.1.1.2" if has_class else "1.2.276.0.7230010.3.1.0.1"
+    assert out.file_meta.MediaStorageSOPClassUID == expected_class
+    assert out.file_meta.MediaStorageSOPInstanceUID == out.SOPInstanceUID != ds.SOPInstanceUID
+    assert out.PatientID != ds.PatientID
