@@ -71,6 +71,7 @@ PATIENT_ID_TAG = Tag("PatientID")
 _UNSUPPORTED_OPTIONS = {
     "DicomVersion": "this plugin always applies its own PS3.15 table (see GET /anon-consistent)",
     "PrivateCreator": "private attributes cannot be replaced; use KeepPrivateTags",
+    "Transcode": "results keep their source's transfer syntax; transcode them afterwards with Orthanc's /modify",
 }
 
 

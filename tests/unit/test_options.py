@@ -50,6 +50,7 @@ def test_orthanc_style_options_are_parsed() -> None:
         (b'{"Remove": ["SOPClassUID"]}', "cannot be removed: no reader"),
         (b'{"Remove": ["PatientID"], "Force": true}', "PatientID cannot be removed: every patient would be merged"),
         (b'{"DicomVersion": "2021b"}', "not supported"),
+        (b'{"Transcode": "1.2.840.10008.1.2.4.50"}', '"Transcode" is not supported: results keep'),
         (b'{"Priority": "high"}', "Priority"),
     ],
 )
