@@ -28,7 +28,7 @@ from .ps315_options import (
 )
 from .replace_values import parse_replace
 from .request_body import BodyRefused, DuplicateKey, check_body, load_body
-from .tag_paths import TagPath, describe, find_conflict, parse_option_reference
+from .tag_paths import MAX_PATHS, TagPath, describe, find_conflict, parse_option_reference
 from .tag_syntax import TAG_FORMS, OptionsError, blockless_private, parse_tag, show, tag_name, tag_number
 from .vr import dictionary_vr
 
@@ -207,7 +207,10 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
     clash = (keep & remove) | (keep & set(replace)) | (remove & set(replace))
     if clash:
         raise OptionsError(f"A tag cannot be both kept, replaced or removed: {', '.join(tag_name(t) for t in clash)}")
-    _check_kept_blocks(keep, keep_private, remove)
+    paths = len(keep_paths) + len(remove_paths) + len(replace_paths)
+    if paths > MAX_PATHS:
+        raise OptionsError(f"{paths} sequence paths in one request: at most {MAX_PATHS}")
+    _check_kept_blocks(keep | {path.final for path in keep_paths}, keep_private, remove)
     conflict = find_conflict(
         {
             "Keep": dict.fromkeys(keep_paths),
@@ -292,7 +295,7 @@ def _parse_keep(value: object) -> tuple[list[BaseTag], frozenset[PrivateAttribut
                 private.add(parse_private_attribute(item))
             except ValueError as error:
                 raise OptionsError(f'"Keep": {error}') from None
-        elif blockless_private(item):
+        elif (blockless := blockless_private(item)) and blockless[0] % 2:  # only odd groups are private
             raise OptionsError(
                 f'"Keep": {show(item)} does not say which Private Creator reserved its block: '
                 f'use {{"Creator": "...", "Element": {show(item.strip())}}}'

@@ -23,7 +23,8 @@ from .errors import ElementError, element_name
 from .handlers import replacement_value
 from .options import AnonymizationOptions
 from .tag_paths import TagPath, path_name
-from .vr import ITEM_TAG_LITTLE_ENDIAN, element_vr
+from .vr import ITEM_TAG_LITTLE_ENDIAN, dictionary_vm, element_vr
+from .vr_values import value_problem
 
 # (sequence tag, item index) from the top level down to the item holding the element.
 Place = tuple[tuple[int, int], ...]
@@ -64,10 +65,14 @@ def apply_paths(
         for _, item in _items(dataset, path, convert=True):
             item._dict.pop(path.final, None)
     for path, text in sorted(options.replace_paths.items(), key=lambda entry: str(entry[0])):
-        vr = element_vr(path.final, None)
         for _, item in _items(dataset, path, convert=True):
+            # "US or SS" and the like: the element already there says which.
+            present = item._dict.get(path.final)
+            vr = element_vr(path.final, present.VR if present is not None else None)
             terms = declared_character_set(item)
-            problem = unwritable_problem(vr, text, character_set if terms is None else terms)
+            problem = value_problem(vr, dictionary_vm(int(path.final)), text) or unwritable_problem(
+                vr, text, character_set if terms is None else terms
+            )
             if problem:
                 raise ElementError(f"{element_name(path.final)} (in {path_name(path)})", problem)
             item[path.final] = DataElement(path.final, vr, replacement_value(vr, text))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pydicom.tag import BaseTag
 
+from .errors import element_name
 from .ps315_options import LO_LENGTH
 from .tag_syntax import TAG_FORMS, OptionsError, parse_tag, show, tag_name
 from .vr import dictionary_vr
@@ -23,7 +24,10 @@ PATH_FORMS = (
     f"at any depth, each part {TAG_FORMS}"
 )
 _TOKEN = re.compile(r"(?P<tag>[^\[\]]*?)\s*(?:\[(?P<index>[^\[\]]*)\])?")
-_INDEX = re.compile(r"\*|[0-9]+")
+_INDEX = re.compile(r"\*|[0-9]{1,9}")  # below 10**9: no real sequence has that many items
+# Each path is matched against every other and walked in every instance: a
+# request naming more is not a real one, and would hold a core for minutes.
+MAX_PATHS = 256
 # Keeps DeidentificationMethod in the default repertoire (it is written without a character set).
 _CUT = "..."
 
@@ -113,11 +117,28 @@ def parse_tag_reference(text: str) -> BaseTag | TagPath:
 
 def parse_option_reference(text: str, option: str) -> BaseTag | TagPath:
     """``parse_tag_reference`` for an entry of ``option``; the error names the option and, for a path, the entry."""
+    entry = f" {show(text)}:" if is_path(text) else ""
     try:
-        return parse_tag_reference(text)
+        target = parse_tag_reference(text)
     except OptionsError as error:
-        entry = f" {show(text)}:" if is_path(text) else ""
         raise OptionsError(f'"{option}":{entry} {error}') from None
+    tags = [target] if not isinstance(target, TagPath) else [*(step.tag for step in target.steps), target.final]
+    for tag in tags:
+        kind = not_in_a_dataset(tag)
+        if kind:
+            raise OptionsError(f'"{option}":{entry} {element_name(tag)}: it is {kind}, not an attribute of a data set')
+    return target
+
+
+def not_in_a_dataset(tag: BaseTag) -> str | None:
+    """What ``tag`` is when no option can act on it as an attribute (file meta, item, group length)."""
+    if tag.group == 0x0002:
+        return "a file meta attribute"
+    if tag.group == 0xFFFE:
+        return "an item or delimiter"
+    if tag.element == 0x0000:
+        return "a group length"
+    return None
 
 
 def find_conflict(operations: dict[str, dict[TagPath, str | None]]) -> str | None:

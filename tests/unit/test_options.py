@@ -50,6 +50,10 @@ def test_orthanc_style_options_are_parsed() -> None:
         (b'{"Remove": ["SOPClassUID"]}', "cannot be removed: no reader"),
         (b'{"Remove": ["PatientID"], "Force": true}', "PatientID cannot be removed: every patient would be merged"),
         (b'{"DicomVersion": "2021b"}', "not supported"),
+        (b'{"Remove": ["0002,0010"]}', "TransferSyntaxUID .*: it is a file meta attribute"),
+        (b'{"Keep": ["ReferencedImageSequence[0].FFFE,E000"]}', "Item .*: it is an item or delimiter"),
+        (b'{"Remove": ["0008,0000[0].PatientName"]}', "a group length"),
+        (b'{"Keep": ["0010,xx20"]}', 'Unknown DICOM tag "0010,xx20"'),
         (b'{"Transcode": "1.2.840.10008.1.2.4.50"}', '"Transcode" is not supported: results keep'),
         (b'{"Priority": "high"}', "Priority"),
     ],
@@ -99,7 +103,7 @@ def test_tag_spellings(text: str) -> None:
         ({"PatientName": "Doe^John\n"}, 'control characters such as a newline for VR PN: "Doe^John\\n"'),
         ({"FrameOfReferenceUID": "1.2.3\n"}, "must be a valid UID"),
         ({"0009,0010": "x"}, "private attribute (0009,0010)"),
-        ({"FFFEE000": "x"}, "Item (FFFE,E000): it is not an attribute of a data set"),
+        ({"FFFEE000": "x"}, "Item (FFFE,E000): it is an item or delimiter, not an attribute of a data set"),
         ({"AffectedSOPClassUID": "1.2"}, "not an attribute of a data set"),
         ({"0010,9999": "x"}, "not in the DICOM dictionary"),
         ({"60003000": "x"}, "binary attribute OverlayData (6000,3000) (VR OB or OW)"),
@@ -280,3 +284,21 @@ def test_deidentification_method_lists_paths_by_number() -> None:
     assert "Replace: (0020,9221)[0].(0020,9164)" in values
     assert "Remove: (5200,9229)[*].(0008,1140)[*].(0008,1155)" in values
     assert not any("1.2.3.4" in value or "Label" in value for value in values)
+
+
+def test_a_request_with_too_many_paths_is_refused_before_any_matching() -> None:
+    keep = [f"ReferencedImageSequence[{i}].ReferencedSOPInstanceUID" for i in range(200)]
+    remove = [f"ReferencedImageSequence[{i}].ReferencedSOPClassUID" for i in range(100)]
+    with pytest.raises(OptionsError, match="300 sequence paths in one request: at most 256"):
+        parse_options(json.dumps({"Keep": keep, "Remove": remove}))
+
+
+def test_an_index_beyond_a_billion_is_refused() -> None:
+    with pytest.raises(OptionsError, match="an item index is a number"):
+        parse_options(json.dumps({"Keep": ["ReferencedImageSequence[10000000000].ReferencedSOPInstanceUID"]}))
+
+
+def test_removing_the_creator_of_a_private_element_kept_by_path_is_refused() -> None:
+    body = {"Keep": ["ReferencedImageSequence[0].0009,1002"], "Remove": ["0009,0010"]}
+    with pytest.raises(OptionsError, match="removes its block"):
+        parse_options(json.dumps(body))

@@ -187,3 +187,14 @@ def test_deidentification_method_lists_the_paths_by_tag_number() -> None:
     assert "Remove: (5200,9230)[1].(0020,9111)[*].(0020,9157)" in method
     assert "Replace: (0020,9222)[1].(0020,9421)" in method
     assert not any("Position" in value for value in method)
+
+
+def test_a_path_replace_uses_the_vr_the_file_gives_a_us_or_ss_attribute() -> None:
+    dataset = read("CT_small.dcm")
+    lut = Dataset()
+    lut.add_new("LUTDescriptor", "SS", [4096, -1024, 16])
+    lut.add_new("LUTData", "US", [0, 1, 2, 3])
+    dataset.VOILUTSequence = Sequence([lut])
+    output = anonymize(dataset, {"Replace": {"VOILUTSequence[0].LUTDescriptor": "4096\\-1\\16"}})
+    element = output.VOILUTSequence[0]["LUTDescriptor"]
+    assert element.VR == "SS" and list(element.value) == [4096, -1, 16]
