@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import math
 import random
@@ -23,9 +24,9 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 RT_STRUCT_STORAGE = "1.2.840.10008.5.1.4.1.1.481.3"
 ROWS = COLUMNS = 512
@@ -61,10 +62,14 @@ def case_name(ct_count: int, rtstruct: bool) -> str:
 
 
 def _uid(case: str, *parts: object) -> str:
-    """A deterministic 2.25 UID for this case."""
-    return str(
-        generate_uid(prefix=None, entropy_srcs=[f"anon-consistent-bench-v{GENERATOR_VERSION}", case, *map(str, parts)])
-    )
+    """A deterministic 2.25 UID for this case and these parts.
+
+    Not ``generate_uid(prefix=None, entropy_srcs=...)``: pydicom 3 ignores the
+    entropy without a prefix and returns a random UID, which made every slice
+    its own series (versions 1-3 of this generator).
+    """
+    seed = "|".join([f"anon-consistent-bench-v{GENERATOR_VERSION}", case, *map(str, parts)])
+    return "2.25." + str(int.from_bytes(hashlib.sha256(seed.encode("utf-8")).digest()[:16], "big"))
 
 
 def _pixel_pool(seed: str) -> bytes:
