@@ -57,8 +57,9 @@ class GeneratedStudy:
         return sum(f.stat().st_size for f in self.files)
 
 
-def case_name(ct_count: int, rtstruct: bool) -> str:
-    return f"ct{ct_count}" + ("_rtstruct" if rtstruct else "")
+def case_name(ct_count: int, rtstruct: bool, copy: int = 0) -> str:
+    """``copy`` > 0 names another patient's study of the same shape (concurrent runs need distinct studies)."""
+    return f"ct{ct_count}" + ("_rtstruct" if rtstruct else "") + (f"_copy{copy}" if copy else "")
 
 
 def _uid(case: str, *parts: object) -> str:
@@ -335,9 +336,9 @@ def _write(ds: Dataset, path: Path) -> None:
     ds.save_as(path, enforce_file_format=True)
 
 
-def generate_study(work: Path, ct_count: int, rtstruct: bool = False) -> GeneratedStudy:
+def generate_study(work: Path, ct_count: int, rtstruct: bool = False, copy: int = 0) -> GeneratedStudy:
     """Write (or reuse) one study under ``work``/<case>; returns its files."""
-    case = case_name(ct_count, rtstruct)
+    case = case_name(ct_count, rtstruct, copy)
     directory = work / case
     manifest_path = directory / "manifest.json"
     expected = {"generator": GENERATOR_VERSION, "ct": ct_count, "rtstruct": rtstruct}

@@ -48,6 +48,7 @@ if __package__ in (None, ""):
 
 import requests  # noqa: E402
 
+from bench.concurrent import markdown_table, run_scenarios  # noqa: E402
 from bench.generate import GeneratedStudy, generate_study  # noqa: E402
 from tests.orthanc_server import OrthancServer, running_orthanc_rss_kib  # noqa: E402
 
@@ -366,6 +367,15 @@ def markdown(results: dict[str, Any]) -> str:
         f"- command: `{config['command']}`",
         "",
     ]
+    if results.get("concurrent"):
+        lines += [
+            "## Concurrent calls",
+            "",
+            "K studies anonymized at once (K client threads, one call each), native and plugin alternating, "
+            "medians of the rounds; CPU is the Orthanc process's user + system time (the plugin's Python included).",
+            "",
+            markdown_table(results["concurrent"]),
+        ]
     if config.get("note"):
         lines += [f"Note: {config['note']}", ""]
     return "\n".join(lines)
@@ -425,13 +435,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="",
         help="benchmark the plugin as committed at this git ref (e.g. HEAD) instead of the work tree",
     )
+    parser.add_argument(
+        "--concurrent", default="2,4", help="K studies anonymized at once, for each K (comma-separated; empty: none)"
+    )
+    parser.add_argument("--concurrent-size", type=int, default=240, help="instances of each concurrent study")
     parser.add_argument("--smoke", action="store_true", help="a few instances, one run, no profile (for tests)")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.sizes, args.rt, args.repeats = "4", 3, 1
+        args.sizes, args.rt, args.repeats, args.concurrent, args.concurrent_size = "4", 3, 1, "2", 4
     if args.profile is None:
         args.profile = not args.smoke
     args.size_list = [int(s) for s in args.sizes.split(",") if s.strip()]
+    args.k_list = [int(k) for k in args.concurrent.split(",") if k.strip()]
     args.method_list = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = set(args.method_list) - set(METHODS)
     if unknown or not {"native", "plugin"} <= set(args.method_list):
@@ -483,6 +498,10 @@ def main(argv: list[str] | None = None) -> int:
                             f"RSS +{run['rss_growth_kib'] / 1024:.1f} MiB",
                             flush=True,
                         )
+            copies = [
+                generate_study(args.work, args.concurrent_size, copy=i + 1) for i in range(max(args.k_list, default=0))
+            ]
+            scenarios = run_scenarios(server, copies, args.k_list, args.repeats)
             machine["load_average_end"] = list(os.getloadavg())
             if args.profile:
                 profile(args, server, cases)
@@ -490,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
 
     summaries = [case.summary() for case in cases]
-    results = {
+    results: dict[str, Any] = {
         "machine": machine,
         "config": {
             "sizes": args.size_list,
@@ -503,12 +522,16 @@ def main(argv: list[str] | None = None) -> int:
             "wall_seconds": round(time.perf_counter() - started, 1),
         },
         "cases": summaries,
+        "concurrent": [scenario.summary() for scenario in scenarios],
     }
     (args.output / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     (args.output / "results.md").write_text(markdown(results))
     plotted = plot(summaries, args.output / "bench.png")
     print()
     print(table(summaries))
+    if results["concurrent"]:
+        print()
+        print(markdown_table(results["concurrent"]))
     print(
         f"\nwrote {args.output}/results.md, results.json" + (", bench.png" if plotted else " (no matplotlib: no plot)")
     )
