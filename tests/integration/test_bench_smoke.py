@@ -31,6 +31,11 @@ def test_bench_smoke_writes_a_ratio_per_study(tmp_path: Path) -> None:
         if "dicognito" in results["config"]["methods"]:
             assert case["median_seconds"]["dicognito"] > 0
             assert case["speedup_vs_dicognito"] > 0
+    (concurrent,) = results["concurrent"]  # the smoke run has K=2 only
+    assert concurrent["k"] == 2 and concurrent["instances"] == 8 and concurrent["ratio"] > 0
+    for method in ("native", "plugin"):
+        figures = concurrent["methods"][method]
+        assert figures["instances_per_second"] > 0 and figures["cpu_ms_per_instance"] > 0
     markdown = (output / "results.md").read_text()
-    assert "ratio plugin/native" in markdown
+    assert "ratio plugin/native" in markdown and "## Concurrent calls" in markdown
     assert results["machine"]["orthanc"]
