@@ -50,6 +50,7 @@ if __package__ in (None, ""):
 
 import requests  # noqa: E402
 
+from bench.concurrent import upload  # noqa: E402
 from bench.generate import GeneratedStudy, generate_study  # noqa: E402
 
 # (bucket, substrings of a py-spy frame); the first bucket with a matching frame wins.
@@ -486,12 +487,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="anon-bench-orthanc-") as tmp:
         server = OrthancServer(Path(tmp), plugin_config={"AllowMappingExport": True}).start()
         try:
-            http = requests.Session()
-            study_id = ""
-            for path in study.files:
-                response = http.post(server.url + "/instances", data=path.read_bytes(), timeout=600)
-                response.raise_for_status()
-                study_id = response.json()["ParentStudy"]
+            study_id = upload(server, study)
             assert server.process is not None
             text = profile_study(server.url, server.process.pid, study_id, study)
         finally:

@@ -12,8 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .options import OptionsError
-from .request_body import DuplicateKey, load_body
+from .options import OptionsError, load_object
 from .results import ORTHANC_ID, Level
 
 RESOURCES = "Resources"
@@ -33,14 +32,7 @@ def parse_bulk_request(body: bytes | str | None) -> BulkRequest:
     """Split a bulk body into its resources and the usual options (OptionsError: HTTP 400)."""
     if body is None or not body.strip():
         raise OptionsError(f'A bulk call needs a JSON body with "{RESOURCES}": a list of Orthanc IDs')
-    try:
-        document = load_body(body)
-    except DuplicateKey as duplicate:
-        raise OptionsError(str(duplicate)) from None
-    except (ValueError, UnicodeDecodeError) as error:
-        raise OptionsError(f"The request body is not valid JSON: {error}") from None
-    if not isinstance(document, dict):
-        raise OptionsError("The request body must be a JSON object")
+    document = load_object(body)
     resources = document.pop(RESOURCES, None)
     if not isinstance(resources, list) or not all(_is_orthanc_id(item) for item in resources):
         raise OptionsError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from pydicom.tag import BaseTag, Tag
 
@@ -150,10 +151,8 @@ class AnonymizationOptions:
         return values
 
 
-def parse_options(body: bytes | str | None) -> AnonymizationOptions:
-    """Parse a request body; an empty body means every default."""
-    if body is None or not body.strip():
-        return AnonymizationOptions()
+def load_object(body: bytes | str) -> dict[str, Any]:
+    """The request body as a JSON object (OptionsError: HTTP 400)."""
     try:
         check_body(body)  # json.loads recurses: refuse deep nesting before it does
     except BodyRefused as refused:
@@ -166,6 +165,14 @@ def parse_options(body: bytes | str | None) -> AnonymizationOptions:
         raise OptionsError(f"The request body is not valid JSON: {error}") from None
     if not isinstance(document, dict):
         raise OptionsError("The request body must be a JSON object")
+    return document
+
+
+def parse_options(body: bytes | str | None) -> AnonymizationOptions:
+    """Parse a request body; an empty body means every default."""
+    if body is None or not body.strip():
+        return AnonymizationOptions()
+    document = load_object(body)
     for option, reason in _UNSUPPORTED_OPTIONS.items():
         if option in document:
             raise OptionsError(f'"{option}" is not supported: {reason}')
