@@ -38,6 +38,12 @@ class MetadataGateway(Protocol):
     def set_metadata(self, level: Level, resource_id: str, index: int, value: str) -> None: ...
 
 
+class ParentGateway(Protocol):
+    def parent(self, level: Level, resource_id: str) -> str: ...
+
+    def instances_of(self, level: Level, resource_id: str) -> list[str]: ...
+
+
 class SourceParents:
     """The Orthanc IDs of a source instance's parents, asked from Orthanc once per series.
 
@@ -47,12 +53,17 @@ class SourceParents:
     and would then name another patient.
     """
 
-    def __init__(self, gateway: MetadataGateway) -> None:
+    def __init__(self, gateway: ParentGateway) -> None:
         self._gateway = gateway
         self._series: dict[str, tuple[str, str]] = {}  # series -> (study, patient)
+        # Filled a series at a time: one listing instead of one request per instance.
+        self._series_of: dict[str, str] = {}
 
     def ids_of(self, instance_id: str) -> OrthancIds:
-        series = self._gateway.parent(Level.INSTANCE, instance_id)
+        series = self._series_of.get(instance_id)
+        if series is None:
+            series = self._gateway.parent(Level.INSTANCE, instance_id)
+            self._series_of.update(dict.fromkeys(self._gateway.instances_of(Level.SERIES, series), series))
         if series not in self._series:
             study = self._gateway.parent(Level.SERIES, series)
             self._series[series] = (study, self._gateway.parent(Level.STUDY, study))

@@ -26,11 +26,13 @@ class FakeOrthanc:
         self.deleted: list[str] = []
         self.metadata_values: dict[tuple[str, str, int], str] = {}
         self.metadata_writes: list[tuple[str, str, int, str]] = []
+        self.parent_calls = 0
 
     def metadata(self, level: Level, resource_id: str, index: int) -> str | None:
         return self.metadata_values.get((level.plural, resource_id, index))
 
     def parent(self, level: Level, resource_id: str) -> str:
+        self.parent_calls += 1
         if resource_id not in self.files and level is Level.INSTANCE:
             raise ResourceNotFound(resource_id)
         return {Level.INSTANCE: "src-series", Level.SERIES: "src-study", Level.STUDY: "src-patient"}[level]
@@ -40,7 +42,7 @@ class FakeOrthanc:
         self.metadata_values[(level.plural, resource_id, index)] = value
 
     def instances_of(self, level: Level, resource_id: str) -> list[str]:
-        if resource_id != "study":
+        if resource_id not in ("study", "src-series"):
             raise ResourceNotFound(resource_id)
         return sorted(k for k in self.files if k.startswith("src"))
 
@@ -277,3 +279,11 @@ def test_a_resource_that_kept_its_identifiers_gets_no_link_to_itself() -> None:
     anonymizer.run(Level.STUDY, anonymizer.list_instances(Level.STUDY, "study"), parse_options(b""))
     assert [w for w in fake.metadata_writes if w[0] == "patients"] == []  # the source patient is not marked
     assert len([w for w in fake.metadata_writes if w[0] == "studies"]) == 1
+
+
+def test_source_parents_are_asked_once_per_series_not_per_instance() -> None:
+    fake = FakeOrthanc(sources())
+    anonymizer = provenance_anonymizer(fake)
+    result = anonymizer.run(Level.STUDY, anonymizer.list_instances(Level.STUDY, "study"), parse_options(b""))
+    assert result.done == 7 and fake.parent_calls == 3  # the first instance's series, its study, its patient
+    assert {p.source.series for p in result.produced} == {"src-series"}
