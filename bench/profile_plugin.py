@@ -272,12 +272,12 @@ def offline_breakdown(study: GeneratedStudy, orthanc_url: str | None = None) -> 
     from pydicom.dataset import Dataset
 
     from anon_consistent import rewriter
-    from anon_consistent.mapping_store import MappingStore
     from anon_consistent.options import AnonymizationOptions
     from anon_consistent.plan import ElementPlan
     from anon_consistent.profile import load_basic_profile
     from anon_consistent.pseudonyms import RandomPatientKeys
     from anon_consistent.session import MappingSession
+    from anon_consistent.store import MappingStore
     from anon_consistent.uids import RandomUidFactory
 
     parse, walk, mapping, finish, serialize = OFFLINE_STEPS[1:6]
@@ -301,7 +301,7 @@ def offline_breakdown(study: GeneratedStudy, orthanc_url: str | None = None) -> 
             if name in owner.__dict__:
                 setattr(owner, name, timers.wrap(step, owner.__dict__[name]))
         with tempfile.TemporaryDirectory(prefix="anon-bench-offline-") as tmp:
-            store = MappingStore(Path(tmp) / "mapping.sqlite")
+            store = MappingStore.open(Path(tmp) / "mapping.sqlite")
             options = AnonymizationOptions(project="offline")
             plan = ElementPlan(load_basic_profile(), options)
             session = MappingSession(store, options.project, RandomUidFactory(), RandomPatientKeys())

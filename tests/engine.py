@@ -8,19 +8,19 @@ from io import BytesIO
 import pydicom
 from pydicom.dataset import Dataset
 
-from anon_consistent.mapping_store import MappingStore
 from anon_consistent.options import AnonymizationOptions
 from anon_consistent.plan import ElementPlan
 from anon_consistent.profile import load_basic_profile
 from anon_consistent.pseudonyms import PatientKeyFactory, RandomPatientKeys
 from anon_consistent.rewriter import pin_uid_overrides, rewrite_instance
 from anon_consistent.session import MappingSession
+from anon_consistent.store import MappingStore
 from anon_consistent.uids import RandomUidFactory
 
 
 @dataclass
 class OfflineEngine:
-    store: MappingStore = field(default_factory=lambda: MappingStore(":memory:"))
+    store: MappingStore = field(default_factory=lambda: MappingStore.open(":memory:"))
     # Random by default; a keyed factory makes date offsets repeatable.
     patient_keys: PatientKeyFactory = field(default_factory=RandomPatientKeys)
 

@@ -15,10 +15,10 @@ import queue
 import threading
 from typing import Protocol
 
-from .mapping_store import MappingStore
 from .orthanc_ids import orthanc_ids
 from .results import BOTTOM_UP, Level, OrthancIds, Produced
 from .session import PATIENT_KIND, UID_KIND
+from .store import MappingStore
 
 log = logging.getLogger(__name__)
 

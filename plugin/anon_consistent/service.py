@@ -15,7 +15,6 @@ from typing import Protocol
 
 from .call_locks import Claim, InstanceLocks, LockWaitCancelled
 from .errors import describe_unexpected
-from .mapping_store import MappingStore
 from .options import FORCE_REQUIRED, AnonymizationOptions
 from .orthanc_ids import instance_id_of, same_identity
 from .pipeline import Stopped, run_pipeline
@@ -27,6 +26,7 @@ from .pseudonyms import PatientKeyFactory
 from .results import AnonymizationResult, Level, OrthancIds, Produced, StoredInstance
 from .rewriter import InstanceRewriteError, pin_uid_overrides, rewrite_instance
 from .session import MappingSession, PinConflictError
+from .store import MappingStore, StoreUnavailable
 from .uids import UidFactory
 
 log = logging.getLogger(__name__)
@@ -113,12 +113,11 @@ class Anonymizer:
         ``claim`` is the place in line a job took when it was submitted.
         """
         try:
-            with self.locks.hold(
-                options.project,
-                instance_ids,
-                keep_waiting=lambda: on_progress(0, len(instance_ids)),
-                on_wait=self.on_lock_wait,
-                claim=claim,
+            keep_waiting = lambda: on_progress(0, len(instance_ids))  # noqa: E731
+            # First in line in this Orthanc, then against calls on the other nodes of a shared database.
+            with (
+                self.locks.hold(options.project, instance_ids, keep_waiting, self.on_lock_wait, claim),
+                self.store.exclusive(options.project, instance_ids, keep_waiting),
             ):
                 return self._run(level, instance_ids, options, on_progress, gateway or self.gateway, on_stored)
         except LockWaitCancelled as stop:
@@ -212,7 +211,10 @@ class Anonymizer:
         """
         source = gateway or self.gateway
         try:
-            with self.locks.hold(options.project, [instance_id], keep_waiting=lambda: True, on_wait=self.on_lock_wait):
+            with (
+                self.locks.hold(options.project, [instance_id], keep_waiting=lambda: True, on_wait=self.on_lock_wait),
+                self.store.exclusive(options.project, [instance_id], keep_waiting=lambda: True),
+            ):
                 plan, session = self._prepare(options)
                 data = source.read_instance(instance_id)
                 if options.uid_overrides:
@@ -290,6 +292,7 @@ def describe_failure(error: Exception) -> str:
     Our own errors are worded without values; anything else names its type
     and has whatever it quotes removed.
     """
-    if isinstance(error, (InstanceRewriteError, PinConflictError, StoreError, ResourceNotFound, ProvenanceError)):
+    own = (InstanceRewriteError, PinConflictError, StoreError, ResourceNotFound, ProvenanceError, StoreUnavailable)
+    if isinstance(error, own):
         return str(error)
     return describe_unexpected(error)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .errors import InstanceRewriteError
-from .mapping_store import MappingStore
 from .pseudonyms import PatientKeyFactory
+from .store import MappingStore
 from .uids import UidFactory
 
 UID_KIND = "UID"

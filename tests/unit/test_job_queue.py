@@ -10,9 +10,8 @@ import pytest
 
 from anon_consistent.adapter.jobs import JobQueue
 from anon_consistent.call_locks import Claim, InstanceLocks
-from anon_consistent.job_store import JobRecord, JobStore
-from anon_consistent.mapping_store import MappingStore
 from anon_consistent.service import Cancelled
+from anon_consistent.store import JobRecord, JobStore, open_database
 from tests.orthanc_server import wait_until
 
 
@@ -87,7 +86,7 @@ def test_a_job_cancelled_before_storing_anything_says_so_once() -> None:
 
 
 def persistent_queue(path: Path) -> tuple[JobQueue, JobStore]:
-    store = JobStore(MappingStore(path))
+    store = JobStore(open_database(path))
     return JobQueue(workers=1, store=store), store
 
 
@@ -105,7 +104,7 @@ def test_finished_jobs_are_listed_after_a_restart(tmp_path: Path) -> None:
 
 def test_a_job_cut_short_is_a_failure_that_says_how_far_it_got(tmp_path: Path) -> None:
     path = tmp_path / "m.sqlite"
-    store = JobStore(MappingStore(path))
+    store = JobStore(open_database(path))
     # What a crash leaves: a Running record whose last stored count was 7 of 20.
     record = JobRecord(
         id="j1",
@@ -116,7 +115,7 @@ def test_a_job_cut_short_is_a_failure_that_says_how_far_it_got(tmp_path: Path) -
     )
     store.insert(record)
     store.update_progress("j1", 35, 7)
-    queue = JobQueue(workers=1, store=JobStore(MappingStore(path)))
+    queue = JobQueue(workers=1, store=JobStore(open_database(path)))
     job = queue.get("j1")
     assert job is not None and job.state == "Failure"
     answer = job.as_json()

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from anon_consistent.mapping_store import SCHEMA_VERSION, MappingStore, SchemaError
+from anon_consistent.store import SCHEMA_VERSION, MappingStore, SchemaError
 
 
 def test_one_value_per_original_and_project(tmp_path: Path) -> None:
-    store = MappingStore(tmp_path / "m.sqlite")
+    store = MappingStore.open(tmp_path / "m.sqlite")
     counter = itertools.count()
     make = lambda: f"2.25.{next(counter)}"  # noqa: E731
     first = store.get_or_create("a", "UID", "1.2.3", make)
@@ -23,13 +23,13 @@ def test_one_value_per_original_and_project(tmp_path: Path) -> None:
 
 def test_mapping_survives_reopening(tmp_path: Path) -> None:
     path = tmp_path / "m.sqlite"
-    value = MappingStore(path).get_or_create("p", "UID", "1.2.3", lambda: "2.25.7")
-    assert MappingStore(path).get_or_create("p", "UID", "1.2.3", lambda: "2.25.8") == value
+    value = MappingStore.open(path).get_or_create("p", "UID", "1.2.3", lambda: "2.25.7")
+    assert MappingStore.open(path).get_or_create("p", "UID", "1.2.3", lambda: "2.25.8") == value
 
 
 def test_concurrent_threads_and_connections_agree(tmp_path: Path) -> None:
     path = tmp_path / "m.sqlite"
-    stores = [MappingStore(path) for _ in range(4)]  # separate connections, like separate processes
+    stores = [MappingStore.open(path) for _ in range(4)]  # separate connections, like separate processes
     results: list[str] = []
     lock = threading.Lock()
     counter = itertools.count()
@@ -55,7 +55,7 @@ def test_concurrent_threads_and_connections_agree(tmp_path: Path) -> None:
 
 
 def test_projects_listing_and_deletion(tmp_path: Path) -> None:
-    store = MappingStore(tmp_path / "m.sqlite")
+    store = MappingStore.open(tmp_path / "m.sqlite")
     store.get_or_create("a", "UID", "1", lambda: "2.25.1")
     store.get_or_create("a", "PatientID", "X", lambda: "ANON-1")
     store.get_or_create("b", "UID", "1", lambda: "2.25.2")
@@ -69,11 +69,11 @@ def test_projects_listing_and_deletion(tmp_path: Path) -> None:
 
 def test_schema_version_is_checked(tmp_path: Path) -> None:
     path = tmp_path / "m.sqlite"
-    MappingStore(path).close()
+    MappingStore.open(path).close()
     with sqlite3.connect(path) as db:
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
     with pytest.raises(SchemaError):
-        MappingStore(path)
+        MappingStore.open(path)
 
 
 def test_version_1_databases_gain_the_jobs_table_and_keep_their_mapping(tmp_path: Path) -> None:
@@ -86,20 +86,20 @@ def test_version_1_databases_gain_the_jobs_table_and_keep_their_mapping(tmp_path
             " anonymized TEXT NOT NULL, created_at TEXT NOT NULL DEFAULT '', PRIMARY KEY (project, kind, original));"
             "INSERT INTO mapping VALUES ('p', 'UID', '1.2.3', '2.25.9', '');"
         )
-    store = MappingStore(path)
+    store = MappingStore.open(path)
     assert store.get_or_create("p", "UID", "1.2.3", lambda: "2.25.10") == "2.25.9"
-    assert store.execute("SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
-    assert store.execute("SELECT COUNT(*) FROM jobs") == [(0,)]
+    assert store.database.execute("SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
+    assert store.database.execute("SELECT COUNT(*) FROM jobs") == [(0,)]
 
 
 def test_database_files_are_owner_only(tmp_path: Path) -> None:
     path = tmp_path / "m.sqlite"
-    store = MappingStore(path)
+    store = MappingStore.open(path)
     store.get_or_create("p", "UID", "1.2.3", lambda: "2.25.1")  # the WAL exists once something is written
     files = [path, tmp_path / "m.sqlite-wal", tmp_path / "m.sqlite-shm"]
     assert all(f.exists() for f in files)
     assert {oct(f.stat().st_mode & 0o777) for f in files} == {"0o600"}
     store.close()
     path.chmod(0o644)  # a database left by an older version is tightened on opening
-    MappingStore(path).close()
+    MappingStore.open(path).close()
     assert path.stat().st_mode & 0o777 == 0o600

@@ -8,13 +8,13 @@ from io import BytesIO
 import pydicom
 import pytest
 
-from anon_consistent.mapping_store import MappingStore
 from anon_consistent.options import parse_options
 from anon_consistent.orthanc_ids import instance_id_of, orthanc_instance_id
 from anon_consistent.profile import load_basic_profile
 from anon_consistent.pseudonyms import RandomPatientKeys
 from anon_consistent.rewriter import InstanceRewriteError
 from anon_consistent.service import Anonymizer, Level, NothingAnonymized, StoredInstance
+from anon_consistent.store import MappingStore
 from anon_consistent.uids import RandomUidFactory
 from tests.dicom_data import encoded, rt_study
 from tests.engine import OfflineEngine
@@ -118,7 +118,9 @@ class OverwritingOrthanc:
 
 
 def anonymizer(fake: OverwritingOrthanc) -> Anonymizer:
-    return Anonymizer(fake, MappingStore(":memory:"), load_basic_profile(), RandomUidFactory(), RandomPatientKeys())
+    return Anonymizer(
+        fake, MappingStore.open(":memory:"), load_basic_profile(), RandomUidFactory(), RandomPatientKeys()
+    )
 
 
 def test_a_result_that_would_be_its_source_is_refused_before_it_is_stored() -> None:

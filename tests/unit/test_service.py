@@ -9,11 +9,11 @@ from io import BytesIO
 import pydicom
 import pytest
 
-from anon_consistent.mapping_store import MappingStore
 from anon_consistent.options import parse_options
 from anon_consistent.profile import load_basic_profile
 from anon_consistent.pseudonyms import RandomPatientKeys
 from anon_consistent.service import Anonymizer, Level, NothingAnonymized, ResourceNotFound, StoredInstance
+from anon_consistent.store import MappingStore
 from anon_consistent.uids import RandomUidFactory
 from tests.dicom_data import ct_study, encoded
 
@@ -67,7 +67,9 @@ class FakeOrthanc:
 
 
 def make(fake: FakeOrthanc) -> Anonymizer:
-    return Anonymizer(fake, MappingStore(":memory:"), load_basic_profile(), RandomUidFactory(), RandomPatientKeys())
+    return Anonymizer(
+        fake, MappingStore.open(":memory:"), load_basic_profile(), RandomUidFactory(), RandomPatientKeys()
+    )
 
 
 def sources() -> dict[str, bytes]:
@@ -209,7 +211,7 @@ def test_failure_reasons_and_log_lines_carry_no_original_value(caplog: pytest.Lo
 def provenance_anonymizer(fake: FakeOrthanc) -> Anonymizer:
     return Anonymizer(
         fake,
-        MappingStore(":memory:"),
+        MappingStore.open(":memory:"),
         load_basic_profile(),
         RandomUidFactory(),
         RandomPatientKeys(),

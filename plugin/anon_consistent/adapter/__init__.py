@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..job_store import JobStore
-from ..mapping_store import MappingStore
 from ..profile import load_basic_profile
 from ..service import Anonymizer
+from ..store import JobStore, MappingStore
 from .config import ConfigError, load_config
 from .jobs import JobQueue
 from .library_output import keep_values_out_of_the_log
@@ -49,7 +48,7 @@ def register(orthanc: Any) -> Routes | None:
     except ConfigError as error:
         orthanc.LogError(f"anon-consistent is NOT started: invalid configuration: {error}")
         raise
-    store = MappingStore(config.mapping_database)
+    store = MappingStore.open(config.mapping_database)
     uid_factory, patient_keys = config.factories()
     gateway = make_gateway(orthanc, config.loopback_port, config.http_threads)
     anonymizer = Anonymizer(
@@ -62,7 +61,8 @@ def register(orthanc: Any) -> Routes | None:
         on_lock_wait=gateway.yield_http_threads,
         provenance_metadata=config.provenance_metadata,
     )
-    jobs = JobQueue(config.max_concurrent_jobs, JobStore(store), anonymizer.locks)
+    job_store = JobStore(store.database, node=config.node)
+    jobs = JobQueue(config.max_concurrent_jobs, job_store, anonymizer.locks)
     routes = Routes(anonymizer=anonymizer, gateway=gateway, store=store, jobs=jobs, config=config)
     for uri, callback in {**routes.table(), **NativeRoutes(routes).table()}.items():
         orthanc.RegisterRestCallback(uri, callback)
@@ -81,7 +81,7 @@ def register(orthanc: Any) -> Routes | None:
         )
     orthanc.LogWarning(
         f"anon-consistent {__version__} started: profile PS3.15 {anonymizer.profile.edition}, "
-        f"{config.uid_strategy} UIDs, mapping database {config.mapping_database}, "
+        f"{config.uid_strategy} UIDs, mapping database {config.mapping_database.describe()}, "
         f"instances via {'loopback HTTP' if config.loopback_port else 'the plugin SDK'}"
     )
     return routes

@@ -11,12 +11,15 @@ from ..private_blocks import PRIVATE_ATTRIBUTE_EXAMPLE, PrivateAttribute, parse_
 from ..profile.safe_private import SafePrivateAttribute, SafePrivateTable, load_safe_private
 from ..provenance import DEFAULT_METADATA, FIRST_USER_METADATA, LAST_METADATA
 from ..pseudonyms import HmacPatientKeys, PatientKeyFactory, RandomPatientKeys
+from ..store.location import StoreLocation, parse_location
 from ..uids import HmacUidFactory, RandomUidFactory, UidFactory, validate_uid_root
 
 SECTION = "AnonConsistent"
 # Orthanc's own default for "HttpThreadsCount".
 DEFAULT_HTTP_THREADS = 50
 MAPPING_FILE_NAME = "anon-consistent-mapping.sqlite"
+# Orthanc's own default "DatabaseServerIdentifier".
+DEFAULT_NODE = "Orthanc"
 SITE_LIST = f'site list ("{SECTION}.SafePrivateTags")'
 _KNOWN = {
     "UidRoot",
@@ -41,7 +44,7 @@ class PluginConfig:
     uid_strategy: str
     uid_root: str | None
     secret: str | None
-    mapping_database: Path
+    mapping_database: StoreLocation
     allow_mapping_export: bool
     max_concurrent_jobs: int
     loopback_port: int | None
@@ -53,6 +56,8 @@ class PluginConfig:
     provenance_metadata: int | None = DEFAULT_METADATA
     # Its name in Orthanc's "UserMetadata", if declared there.
     provenance_name: str | None = None
+    # This Orthanc among the nodes sharing a database: its "DatabaseServerIdentifier".
+    node: str = DEFAULT_NODE
 
     def factories(self) -> tuple[UidFactory, PatientKeyFactory]:
         """New UIDs and patient keys for the configured strategy."""
@@ -112,14 +117,17 @@ def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> P
     if not isinstance(http_threads, int) or isinstance(http_threads, bool) or http_threads < 1:
         http_threads = DEFAULT_HTTP_THREADS
 
-    database = section.get("MappingDatabase")
-    if database is None:
-        storage = orthanc_config.get("StorageDirectory", "OrthancStorage")
-        database_path = config_directory / str(storage) / MAPPING_FILE_NAME
-    elif isinstance(database, str) and database:
-        database_path = config_directory / database
-    else:
-        raise ConfigError(f'"{SECTION}.MappingDatabase" must be a non-empty path')
+    storage = orthanc_config.get("StorageDirectory", "OrthancStorage")
+    try:
+        database = parse_location(
+            section.get("MappingDatabase"),
+            orthanc_config.get("PostgreSQL"),
+            config_directory / str(storage) / MAPPING_FILE_NAME,
+            config_directory,
+        )
+    except ValueError as error:
+        raise ConfigError(f'"{SECTION}.MappingDatabase" {error}') from None
+    node = orthanc_config.get("DatabaseServerIdentifier", DEFAULT_NODE)
 
     try:
         presets = parse_presets(section.get("Presets", {}))
@@ -131,7 +139,7 @@ def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> P
         uid_strategy=strategy,
         uid_root=uid_root,
         secret=secret if isinstance(secret, str) else None,
-        mapping_database=database_path,
+        mapping_database=database,
         allow_mapping_export=allow_export,
         max_concurrent_jobs=jobs,
         loopback_port=int(port) if use_loopback and isinstance(port, int) else None,
@@ -140,6 +148,7 @@ def parse_config(orthanc_config: dict[str, object], config_directory: Path) -> P
         presets=presets,
         provenance_metadata=provenance,
         provenance_name=_declared_name(orthanc_config, provenance),
+        node=node if isinstance(node, str) and node else DEFAULT_NODE,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import describe_unexpected, without_values
 from ..request_body import BodyRefused, check_body
+from ..store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,10 @@ def rest_callback(handlers: dict[str, Handler]) -> Callable[..., None]:
             result = handler(request)
         except HttpError as error:
             send_json(output, error_body(error.status, error.message, method, uri, error.details), error.status)
+            return
+        except StoreUnavailable as error:
+            # The message names the database without its password; nothing was half-written.
+            send_json(output, error_body(503, str(error), method, uri), 503)
             return
         except Exception as error:  # noqa: BLE001 - a plugin must answer, never crash the HTTP thread
             # Exception texts and tracebacks can quote DICOM values: logged without them.

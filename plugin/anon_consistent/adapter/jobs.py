@@ -8,7 +8,10 @@ included, are served while a job runs.
 
 Every job is recorded in the mapping database (``JobStore``): finished jobs
 are listed after a restart, and a job that Orthanc's stop or crash cut short
-says so, with how many instances it had stored.
+says so, with how many instances it had stored. With several Orthanc nodes on
+one PostgreSQL database, every node lists and answers every node's jobs from
+that record, and a cancel reaches the running node through it (the runner
+reads cancel requests with its heartbeat, every ``HEARTBEAT_SECONDS``).
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ from dataclasses import dataclass, field
 
 from ..call_locks import Claim, InstanceLocks
 from ..errors import describe_unexpected
-from ..job_store import JobRecord, JobStore, interruption_message
 from ..service import Cancelled, NothingAnonymized
+from ..store import JobRecord, JobStore, interruption_message
 
 log = logging.getLogger(__name__)
 
 MAX_FINISHED_JOBS = 1000
+HEARTBEAT_SECONDS = 1.0
 
 ProgressCallback = Callable[[int, int], bool]
 StoredCallback = Callable[[int], None]
@@ -77,24 +81,37 @@ class Job:
             "ErrorDescription": record.error,
             "Description": record.description,
             "Request": record.request,
+            "Node": record.node,
             "CreationTime": _iso(record.created),
             "CompletionTime": _iso(record.completed) if record.completed else None,
         }
 
 
 class JobQueue:
-    def __init__(self, workers: int, store: JobStore | None = None, locks: InstanceLocks | None = None) -> None:
+    def __init__(
+        self,
+        workers: int,
+        store: JobStore | None = None,
+        locks: InstanceLocks | None = None,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    ) -> None:
+        # This process's jobs; the store has everyone's, finished ones included.
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._locks = locks
         self._by_claim: dict[int, Job] = {}  # claim ticket -> its queued job
         self._lock = threading.Lock()
         self._store = store
+        self._stopping = threading.Event()
         if store is not None:
             interrupted = store.interrupt_unfinished()
             if interrupted:
-                log.warning("anon-consistent: %d job(s) were interrupted by the last stop of Orthanc", len(interrupted))
-            for record in store.recent(MAX_FINISHED_JOBS):
-                self._jobs[record.id] = Job(record=record, body=None)
+                log.warning(
+                    "anon-consistent: %d job(s) were interrupted by the stop of their Orthanc", len(interrupted)
+                )
+            beat = threading.Thread(
+                target=self._beat, args=(store, heartbeat_seconds), name="anon-consistent-heartbeat", daemon=True
+            )
+            beat.start()
         # (-priority, submission order, job): higher priority first, then FIFO;
         # None entries (stop) sort after every job.
         self._pending: queue.PriorityQueue[tuple[float, int, Job | None]] = queue.PriorityQueue()
@@ -129,17 +146,30 @@ class JobQueue:
         return job
 
     def get(self, job_id: str) -> Job | None:
+        """A job of this Orthanc or, from the database, of another node."""
         with self._lock:
-            return self._jobs.get(job_id)
+            job = self._jobs.get(job_id)
+        if job is not None or self._store is None:
+            return job
+        record = self._store.get(job_id)
+        return None if record is None else Job(record=record, body=None)
 
     def list(self) -> list[Job]:
+        """The newest jobs of every node, oldest first; this Orthanc's with their live state."""
         with self._lock:
-            return list(self._jobs.values())
+            local = dict(self._jobs)
+        if self._store is None:
+            return list(local.values())
+        listed = [local.pop(r.id, Job(record=r, body=None)) for r in self._store.recent(MAX_FINISHED_JOBS)]
+        # A job submitted while the database was read is listed too.
+        return sorted(listed + list(local.values()), key=lambda job: job.record.created)
 
     def cancel(self, job_id: str, by_user: bool = True) -> Job | None:
-        job = self.get(job_id)
+        """Cancel a job; one that another node runs is asked to stop through the database."""
+        with self._lock:
+            job = self._jobs.get(job_id)
         if job is None:
-            return job
+            return self._cancel_elsewhere(job_id)
         with self._lock:
             if job.record.completed is not None:
                 return job  # finished: nothing to cancel
@@ -152,14 +182,40 @@ class JobQueue:
                     self._finish(job, "Failure", interruption_message(job.record))
         return job
 
+    def _cancel_elsewhere(self, job_id: str) -> Job | None:
+        if self._store is None:
+            return None
+        record = self._store.get(job_id)  # a job whose node is gone comes back interrupted
+        if record is None:
+            return None
+        if record.completed is None:
+            self._store.request_cancel(job_id)
+        return Job(record=record, body=None)
+
+    def _beat(self, store: JobStore, every: float) -> None:
+        """Keep this Orthanc's jobs alive for the other nodes, and take the cancels they ask."""
+        while not self._stopping.wait(every):
+            with self._lock:
+                busy = any(job.record.completed is None for job in self._jobs.values())
+            if not busy:
+                continue
+            try:
+                for job_id in store.beat():
+                    self.cancel(job_id)
+            except Exception as error:  # noqa: BLE001 - the database may be away for a moment: beat again later
+                log.warning("anon-consistent: cannot record the jobs' heartbeat: %s", error)
+
     def stop(self, timeout: float = 30.0) -> bool:
         """Interrupt everything and wait for the workers (Orthanc is stopping).
 
         Returns False if a worker is still busy when the overall ``timeout``
         runs out: the caller must then not close what that worker uses.
         """
-        for job in self.list():
-            self.cancel(job.id, by_user=False)
+        self._stopping.set()
+        with self._lock:
+            local = list(self._jobs)
+        for job_id in local:
+            self.cancel(job_id, by_user=False)
         for _ in self._threads:
             self._pending.put((float("inf"), next(self._order), None))
         deadline = time.monotonic() + timeout

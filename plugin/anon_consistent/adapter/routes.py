@@ -12,11 +12,11 @@ from typing import Any
 
 from .. import __version__
 from ..call_locks import Claim
-from ..mapping_store import MappingStore
 from ..options import PROJECT_NAME, AnonymizationOptions, OptionsError
 from ..presets import ResolvedRequest, parse_request
 from ..results import DESCRIPTION, AnonymizationResult, Level
 from ..service import Anonymizer, NothingAnonymized, ResourceNotFound, describe_failure
+from ..store import MappingStore
 from .config import PluginConfig
 from .gateway import SdkGateway
 from .http import DICOM, HttpError, Request, media_parameters, prefers, rest_callback
