@@ -213,3 +213,38 @@ def test_a_cancelled_queued_job_leaves_the_line() -> None:
         pass
     gate.set()
     queue.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_nodes_see_and_cancel_each_others_jobs(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Two queues on one database are two Orthanc nodes: B lists A's job, follows it and cancels it."""
+    location = tmp_path / "m.sqlite" if backend == "sqlite" else request.getfixturevalue("new_postgres_database")()
+    node_a = JobQueue(workers=1, store=JobStore(open_database(location), node="A"), heartbeat_seconds=0.05)
+    node_b = JobQueue(workers=1, store=JobStore(open_database(location), node="B"), heartbeat_seconds=0.05)
+    started = threading.Event()
+
+    def long_job(progress, stored):
+        started.set()
+        for done in range(2000):
+            if not progress(done, 2000):
+                raise Cancelled(f"cancelled after {done} of 2000 instances")
+            stored(done)
+            threading.Event().wait(0.005)
+        return {}
+
+    job = node_a.submit(long_job, {"Project": "p"}, total=2000)
+    started.wait(5)
+    wait_until(lambda: (node_b.get(job.id) or job).as_json()["InstancesStored"] > 0, 5, "B to see A's progress")
+    seen = node_b.get(job.id)
+    assert seen is not None and seen.state == "Running" and seen.as_json()["Node"] == "A"
+    assert [j.id for j in node_b.list()] == [job.id]
+    answer = node_b.cancel(job.id)
+    assert answer is not None and answer.state == "Running"  # asked; A stops at its next heartbeat
+    wait_until(lambda: job.state == "Cancelled", 5, "A to cancel the job B asked to stop")
+    final = node_b.get(job.id)
+    assert final is not None and final.state == "Cancelled" and "instance(s) had been stored" in final.error
+    assert node_b.cancel("no-such-job") is None
+    node_a.stop()
+    node_b.stop()

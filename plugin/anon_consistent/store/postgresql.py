@@ -116,9 +116,12 @@ class PostgresDatabase:
     def _create_schema(self, connection: psycopg.Connection[Any]) -> None:
         with connection.transaction():
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            # A newer plugin's schema is refused before anything of it is replaced.
+            (exists,) = connection.execute(f"SELECT to_regclass('{SCHEMA}.meta') IS NOT NULL").fetchone() or (False,)
+            if exists:
+                row = connection.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version'").fetchone()
+                check_version(int(row[0]) if row else SCHEMA_VERSION)
             connection.execute(_DDL)
-            row = connection.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version'").fetchone()
-        check_version(int(row[0]) if row else SCHEMA_VERSION)
 
     def execute(self, sql: str, arguments: tuple[Any, ...] = ()) -> list[Row]:
         query = _placeholders(sql)
@@ -207,6 +210,8 @@ class PostgresDatabase:
                 autocommit=True,
                 connect_timeout=_CONNECT_TIMEOUT_SECONDS,
                 application_name="anon-consistent",
+                # A SQL_ASCII database would otherwise answer bytes, not text.
+                client_encoding="utf8",
             )
         except self._psycopg.Error:
             with self._lock:
