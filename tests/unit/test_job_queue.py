@@ -236,7 +236,7 @@ def test_two_nodes_see_and_cancel_each_others_jobs(
 
     job = node_a.submit(long_job, {"Project": "p"}, total=2000)
     started.wait(5)
-    wait_until(lambda: (node_b.get(job.id) or job).as_json()["InstancesStored"] > 0, 5, "B to see A's progress")
+    wait_until(lambda: (node_b.get(job.id) or job).record.stored > 0, 5, "B to see A's progress")
     seen = node_b.get(job.id)
     assert seen is not None and seen.state == "Running" and seen.as_json()["Node"] == "A"
     assert [j.id for j in node_b.list()] == [job.id]
