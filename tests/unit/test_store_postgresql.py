@@ -20,10 +20,14 @@ def uri(new_postgres_database: Callable[[], str]) -> str:
 
 def test_a_postgresql_restart_between_calls_is_survived(postgres: PostgresServer, uri: str) -> None:
     store = MappingStore.open(uri)
-    first = store.get_or_create("p", "UID", "1.2.3", lambda: "2.25.1")
+    with store.exclusive("p", ["i1"], lambda: True):  # two connections in the pool afterwards
+        first = store.get_or_create("p", "UID", "1.2.3", lambda: "2.25.1")
+    with store.exclusive("p", ["i1"], lambda: True), store.exclusive("p", ["i2"], lambda: True):
+        pass
     postgres.restart()  # every pooled connection is now dead
     assert store.get_or_create("p", "UID", "1.2.3", lambda: "2.25.2") == first
-    assert store.get_or_create("p", "UID", "1.2.4", lambda: "2.25.3") == "2.25.3"
+    with store.exclusive("p", ["i1"], lambda: True), store.exclusive("p", ["i2"], lambda: True):
+        assert store.get_or_create("p", "UID", "1.2.4", lambda: "2.25.3") == "2.25.3"
     store.close()
 
 

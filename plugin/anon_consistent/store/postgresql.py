@@ -140,9 +140,17 @@ class PostgresDatabase:
         # Advisory locks belong to a session: this connection is the holder until the end.
         connection = self._take()
         try:
-            taken = 0
+            taken, reconnected = 0, False
             while True:
-                taken += self._try_locks(connection, ordered[taken:])
+                try:
+                    taken += self._try_locks(connection, ordered[taken:])
+                except _Lost:
+                    # Locks already taken died with the session: the call cannot go on safely.
+                    if taken or reconnected:
+                        raise self._unavailable("the connection was lost") from None
+                    self._drop_idle()
+                    connection, reconnected = self._take(), True
+                    continue
                 if taken == len(ordered):
                     break
                 if not keep_waiting():
@@ -153,10 +161,8 @@ class PostgresDatabase:
             self._release_locks(connection)
 
     def _try_locks(self, connection: psycopg.Connection[Any], keys: list[int]) -> int:
-        try:
-            row = self._guard(connection, lambda c: c.execute(f"SELECT {SCHEMA}.try_locks(%s)", (keys,)).fetchone())
-        except _Lost:
-            raise self._unavailable("the connection was lost") from None
+        """How many of ``keys``, in order, this session now holds (raises _Lost with the connection)."""
+        row = self._guard(connection, lambda c: c.execute(f"SELECT {SCHEMA}.try_locks(%s)", (keys,)).fetchone())
         return int(row[0]) if row else 0
 
     def describe(self) -> str:
@@ -171,7 +177,8 @@ class PostgresDatabase:
     # -- connections -------------------------------------------------------
 
     def _run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
-        """``work`` on a pooled connection; a connection found dead is replaced and ``work`` runs once more."""
+        """``work`` on a pooled connection; if the connection is found dead, so are its idle
+        siblings (PostgreSQL restarted): they are dropped and ``work`` runs once more on a new one."""
         for attempt in (1, 2):
             connection = self._take()
             try:
@@ -179,10 +186,17 @@ class PostgresDatabase:
             except _Lost:
                 if attempt == 2:
                     raise self._unavailable("the connection was lost") from None
+                self._drop_idle()
                 continue
             self._give(connection)
             return result
         raise AssertionError("unreachable")
+
+    def _drop_idle(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
 
     def _guard(self, connection: psycopg.Connection[Any], work: Callable[[psycopg.Connection[Any]], T]) -> T:
         """``work`` on ``connection``; on any error the connection is closed, never reused half-way."""
