@@ -12,6 +12,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,10 @@ def test_concurrent_calls_on_both_nodes_give_one_study_without_duplicates(cluste
     assert len(set(sops)) == 30
 
 
+def answers_200(server: OrthancServer, path: str) -> bool:
+    return server.get(path).status_code == 200
+
+
 def hold_source_instance(postgres: PostgresServer, project: str, instance_id: str) -> psycopg.Connection[Any]:
     """Take the cross-node lock of one source instance, as a call on a third node would."""
     connection = psycopg.connect(postgres.uri("cluster"), autocommit=True)
@@ -227,7 +232,8 @@ def test_a_postgresql_restart_between_calls(cluster: list[OrthancServer], postgr
     # reconnects: wait for that, so that what follows tests our store, whose pooled connections
     # are all dead now.
     for server in (a, b):
-        wait_until(lambda server=server: server.get("/studies").status_code == 200, 30, "Orthanc to reconnect")
+        reconnected = partial(answers_200, server, "/studies")
+        wait_until(reconnected, 30, "Orthanc to reconnect")
     second = b.post(f"/anon-consistent/studies/{study}", {"Project": "restart"})
     assert second.status_code == 200, second.text
     assert second.json()["ID"] == a.json(f"/series/{first.json()['ID']}")["ParentStudy"]
