@@ -23,68 +23,17 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from ..call_locks import Claim, InstanceLocks
 from ..errors import describe_unexpected
 from ..service import Cancelled, NothingAnonymized
-from ..store import JobRecord, JobStore, interruption_message
+from ..store import JobRecord, JobStore, StoreUnavailable, interruption_message
+from .job import Job, JobBody
 
 log = logging.getLogger(__name__)
 
 MAX_FINISHED_JOBS = 1000
 HEARTBEAT_SECONDS = 1.0
-
-ProgressCallback = Callable[[int, int], bool]
-StoredCallback = Callable[[int], None]
-JobBody = Callable[[ProgressCallback, StoredCallback], dict[str, object]]
-
-
-@dataclass
-class Job:
-    record: JobRecord
-    body: JobBody | None
-    cancel_requested: threading.Event = field(default_factory=threading.Event)
-    cancelled_by_user: bool = False
-    # Its place in line for its instances, taken at submission (see call_locks).
-    claim: Claim | None = None
-    queue_key: tuple[float, int] = (0.0, 0)
-
-    # The record's fields, read by the routes and the tests.
-    @property
-    def id(self) -> str:
-        return self.record.id
-
-    @property
-    def state(self) -> str:
-        return self.record.state
-
-    @property
-    def error(self) -> str:
-        return self.record.error
-
-    @property
-    def completed(self) -> float | None:
-        return self.record.completed
-
-    def as_json(self) -> dict[str, object]:
-        record = self.record
-        return {
-            "ID": record.id,
-            "Path": f"/anon-consistent/jobs/{record.id}",
-            "State": record.state,
-            "Progress": record.progress,
-            "InstancesStored": record.stored,
-            "InstancesTotal": record.total,
-            "Content": record.content,
-            "ErrorDescription": record.error,
-            "Description": record.description,
-            "Request": record.request,
-            "Node": record.node,
-            "CreationTime": _iso(record.created),
-            "CompletionTime": _iso(record.completed) if record.completed else None,
-        }
 
 
 class JobQueue:
@@ -194,6 +143,7 @@ class JobQueue:
 
     def _beat(self, store: JobStore, every: float) -> None:
         """Keep this Orthanc's jobs alive for the other nodes, and take the cancels they ask."""
+        failing = False
         while not self._stopping.wait(every):
             with self._lock:
                 busy = any(job.record.completed is None for job in self._jobs.values())
@@ -203,7 +153,13 @@ class JobQueue:
                 for job_id in store.beat():
                     self.cancel(job_id)
             except Exception as error:  # noqa: BLE001 - the database may be away for a moment: beat again later
-                log.warning("anon-consistent: cannot record the jobs' heartbeat: %s", error)
+                if not failing:  # once per outage, not every second
+                    log.warning("anon-consistent: cannot record the jobs' heartbeat: %s", describe_unexpected(error))
+                failing = True
+            else:
+                if failing:
+                    log.warning("anon-consistent: the jobs' heartbeat is recorded again")
+                failing = False
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Interrupt everything and wait for the workers (Orthanc is stopping).
@@ -272,7 +228,10 @@ class JobQueue:
         def stored(count: int) -> None:
             record.stored = count
             if self._store is not None:
-                self._store.update_progress(record.id, record.progress, count)
+                try:
+                    self._store.update_progress(record.id, record.progress, count)
+                except StoreUnavailable:
+                    pass  # progress is for the other nodes: the instance is stored, the heartbeat logs the outage
 
         content: dict[str, object] = {}
         body = job.body
@@ -323,7 +282,3 @@ class JobQueue:
             del self._jobs[job_id]
         if excess and self._store is not None:
             self._store.forget_older_than(MAX_FINISHED_JOBS)
-
-
-def _iso(timestamp: float) -> str:
-    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(timestamp))

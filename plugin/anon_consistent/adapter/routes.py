@@ -20,7 +20,8 @@ from ..store import MappingStore
 from .config import PluginConfig
 from .gateway import SdkGateway
 from .http import DICOM, HttpError, Request, media_parameters, prefers, rest_callback
-from .jobs import JobQueue, ProgressCallback, StoredCallback
+from .job import ProgressCallback, StoredCallback
+from .jobs import JobQueue
 
 log = logging.getLogger(__name__)
 
