@@ -18,6 +18,14 @@
 -- Consequence: a study that arrives already marked as de-identified (by any
 -- tool) is left alone too.
 --
+-- Several Orthanc nodes on one PostgreSQL (see the README, "Several Orthanc
+-- nodes"): install the script on every node. A study whose instances reach
+-- two nodes is reported stable by each of them, the first time possibly
+-- before the other part has arrived. Each run anonymizes what the shared
+-- index holds then, into the same project and the same mapping: the later
+-- run adds the missing instances to the same anonymized study and leaves the
+-- ones already stored untouched; runs on the same study never interleave.
+--
 -- The call is synchronous: Orthanc runs the Lua callbacks one at a time in a
 -- single thread, so later Lua events wait until this study is done. For very
 -- large studies set ASYNCHRONOUS = true: the plugin then answers at once with

@@ -23,7 +23,7 @@ from pydicom.uid import generate_uid
 
 from anon_consistent.store.database import lock_key
 from tests.dicom_data import ct_study, encoded
-from tests.orthanc_server import PYTHON_PLUGIN, OrthancServer, wait_until
+from tests.orthanc_server import PYTHON_PLUGIN, REPO, OrthancServer, wait_until
 from tests.postgres_server import PostgresServer
 
 PLUGINS = "/usr/share/orthanc/plugins"
@@ -240,3 +240,44 @@ def test_a_postgresql_restart_between_calls(cluster: list[OrthancServer], postgr
     assert len(a.json(f"/studies/{second.json()['ID']}/instances")) == 12
     mapping = a.json("/anon-consistent/projects/restart/mapping")["Mapping"]
     assert len([row for row in mapping if row["Kind"] == "PatientID"]) == 1
+
+
+def test_the_lua_sample_on_both_nodes_completes_a_study_whose_parts_reach_each_node(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """OnStableStudy fires on each node that received part of the study, the first time before the rest arrived."""
+    postgres.create_database("lua")
+    script = str(REPO / "scripts" / "lua" / "auto_anonymize_on_stable_study.lua")
+    a, b = (node(tmp_path, postgres, "lua", name, LuaScripts=[script]) for name in ("lua-a", "lua-b"))
+    with a, b:
+        series = three_series_study()
+        for dataset in (d for s in series for d in s):
+            del dataset.PatientIdentityRemoved  # as a modality sends it (the pydicom file says YES)
+        study, _ = upload(a, series[0])
+        wait_until(lambda: len(anonymized_studies(a, study)) == 1, 30, "node A to anonymize the part it received")
+        first = anonymized_studies(a, study)
+        assert len(a.json(f"/studies/{first[0]}/instances")) == 4
+        upload(b, series[1] + series[2])
+        wait_until(
+            lambda: len(b.json(f"/studies/{first[0]}/instances")) == 12, 30, "node B to complete the anonymized study"
+        )
+        threading.Event().wait(3)  # both nodes' stable events for the anonymized study have come and gone
+        assert anonymized_studies(b, study) == first  # one study, not one per node or per run
+        sops = [
+            b.json(f"/instances/{i['ID']}/simplified-tags")["SOPInstanceUID"]
+            for i in b.json(f"/studies/{first[0]}/instances")
+        ]
+        assert len(set(sops)) == 12
+        assert len(b.json("/studies")) == 2  # the source and its one anonymized copy
+
+
+def anonymized_studies(server: OrthancServer, source_study: str) -> list[str]:
+    """The anonymized studies made from ``source_study`` (their provenance names it)."""
+    found = []
+    for study in server.json("/studies"):
+        if study == source_study:
+            continue
+        link = server.get(f"/anon-consistent/studies/{study}/provenance")
+        if link.status_code == 200 and link.json().get("AnonymizedFrom") == source_study:
+            found.append(study)
+    return found
