@@ -22,33 +22,17 @@ from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
 from anon_consistent.store.database import lock_key
+from tests.cluster import cluster_node
 from tests.dicom_data import ct_study, encoded
-from tests.orthanc_server import PYTHON_PLUGIN, REPO, OrthancServer, wait_until
+from tests.orthanc_server import REPO, OrthancServer, wait_until
 from tests.postgres_server import PostgresServer
 
-PLUGINS = "/usr/share/orthanc/plugins"
 # A job whose node died is reported once its heartbeat is this old (store/jobs.py STALE_AFTER_SECONDS).
 STALE_AFTER = 10.0
 
 
 def node(workdir: Path, postgres: PostgresServer, database: str, name: str, **extra: Any) -> OrthancServer:
-    """An Orthanc node on the shared database, with our plugin on the shared mapping."""
-    return OrthancServer(
-        workdir / name,
-        plugin_config={"MappingDatabase": postgres.uri(database), "AllowMappingExport": True},
-        Plugins=[PYTHON_PLUGIN, f"{PLUGINS}/libOrthancPostgreSQLIndex.so", f"{PLUGINS}/libOrthancPostgreSQLStorage.so"],
-        PostgreSQL={
-            "EnableIndex": True,
-            "EnableStorage": True,
-            "Host": "127.0.0.1",
-            "Port": postgres.port,
-            "Database": database,
-            "Username": "postgres",
-            "Lock": False,
-        },
-        DatabaseServerIdentifier=name,
-        **extra,
-    )
+    return cluster_node(workdir, postgres, database, name, {"AllowMappingExport": True}, **extra)
 
 
 @pytest.fixture(scope="module")
