@@ -4,9 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # Orthanc's Python plugin embeds Debian's interpreter: the venv must be built from it.
 SYSTEM_PYTHON := /usr/bin/python3.11
-APT_PACKAGES := orthanc orthanc-python python3.11-venv dicom3tools dcmtk chromium chromium-driver
+# PostgreSQL and Orthanc's PostgreSQL plugins: the shared mapping and `make run-cluster`.
+APT_PACKAGES := orthanc orthanc-python python3.11-venv dicom3tools dcmtk chromium chromium-driver \
+	postgresql orthanc-postgresql
 
-.PHONY: deps apt-deps run test lint unit integration browser bench clean
+.PHONY: deps apt-deps run run-cluster test lint unit integration browser bench clean
 
 deps: apt-deps $(VENV)/.installed
 
@@ -27,9 +29,13 @@ run: deps
 	mkdir -p var
 	Orthanc orthanc.json
 
+# PostgreSQL on 127.0.0.1:5433 and two Orthanc nodes on 8042 and 8043 (see README, "Several Orthanc nodes").
+run-cluster: deps
+	$(PY) scripts/run_cluster.py
+
 lint: deps
-	$(VENV)/bin/ruff check plugin tests bench
-	$(VENV)/bin/ruff format --check plugin tests bench
+	$(VENV)/bin/ruff check plugin tests bench scripts
+	$(VENV)/bin/ruff format --check plugin tests bench scripts
 	$(VENV)/bin/mypy
 
 unit: deps

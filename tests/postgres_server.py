@@ -48,6 +48,11 @@ class PostgresServer:
         self.directory.mkdir(parents=True, exist_ok=True)
         if self._as_postgres:
             shutil.chown(self.directory, SUPERUSER)
+            if self._run("test", "-w", str(self.directory), check=False).returncode != 0:
+                raise RuntimeError(
+                    f"the {SUPERUSER} user cannot reach {self.directory}: a parent directory is private to root; "
+                    "use a directory under /tmp"
+                )
         self._run(
             str(BIN / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"
         )
