@@ -48,6 +48,8 @@ if __package__ in (None, ""):
 
 import requests  # noqa: E402
 
+from bench.cluster import markdown_table as cluster_table  # noqa: E402
+from bench.cluster import run_cluster_bench  # noqa: E402
 from bench.concurrent import markdown_table, run_scenarios  # noqa: E402
 from bench.generate import GeneratedStudy, generate_study  # noqa: E402
 from tests.orthanc_server import OrthancServer, running_orthanc_rss_kib  # noqa: E402
@@ -376,6 +378,16 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             markdown_table(results["concurrent"]),
         ]
+    if results.get("cluster"):
+        lines += [
+            "## Two Orthanc nodes on one PostgreSQL",
+            "",
+            f"Two studies of {results['cluster']['instances'] // 2} instances anonymized at once, both calls on one "
+            "node or one call on each node; index, files and mapping in one PostgreSQL; medians of the rounds. "
+            "CPU counts both Orthanc processes and PostgreSQL. Both nodes share this machine's cores.",
+            "",
+            cluster_table(results["cluster"]),
+        ]
     if config.get("note"):
         lines += [f"Note: {config['note']}", ""]
     return "\n".join(lines)
@@ -439,10 +451,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--concurrent", default="2,4", help="K studies anonymized at once, for each K (comma-separated; empty: none)"
     )
     parser.add_argument("--concurrent-size", type=int, default=240, help="instances of each concurrent study")
+    parser.add_argument(
+        "--cluster-size", type=int, default=240, help="instances of each study of the two-node case (0: no such case)"
+    )
     parser.add_argument("--smoke", action="store_true", help="a few instances, one run, no profile (for tests)")
     args = parser.parse_args(argv)
     if args.smoke:
         args.sizes, args.rt, args.repeats, args.concurrent, args.concurrent_size = "4", 3, 1, "2", 4
+        args.cluster_size = 4
     if args.profile is None:
         args.profile = not args.smoke
     args.size_list = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -508,6 +524,11 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.stop()
 
+    cluster = None
+    if args.cluster_size:
+        pair = [generate_study(args.work, args.cluster_size, copy=i + 1) for i in range(2)]
+        cluster = run_cluster_bench(pair, args.repeats)
+
     summaries = [case.summary() for case in cases]
     results: dict[str, Any] = {
         "machine": machine,
@@ -523,6 +544,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "cases": summaries,
         "concurrent": [scenario.summary() for scenario in scenarios],
+        "cluster": cluster,
     }
     (args.output / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     (args.output / "results.md").write_text(markdown(results))
@@ -532,6 +554,9 @@ def main(argv: list[str] | None = None) -> int:
     if results["concurrent"]:
         print()
         print(markdown_table(results["concurrent"]))
+    if cluster:
+        print()
+        print(cluster_table(cluster))
     print(
         f"\nwrote {args.output}/results.md, results.json" + (", bench.png" if plotted else " (no matplotlib: no plot)")
     )

@@ -36,6 +36,11 @@ def test_bench_smoke_writes_a_ratio_per_study(tmp_path: Path) -> None:
     for method in ("native", "plugin"):
         figures = concurrent["methods"][method]
         assert figures["instances_per_second"] > 0 and figures["cpu_ms_per_instance"] > 0
+    cluster = results["cluster"]  # two studies of 4 instances, on one node and on two nodes
+    assert cluster["instances"] == 8 and set(cluster["placements"]) == {"one node", "two nodes"}
+    for row in cluster["placements"].values():
+        assert row["ratio"] > 0 and row["plugin"]["cpu_ms_per_instance"] > 0
     markdown = (output / "results.md").read_text()
+    assert "## Two Orthanc nodes on one PostgreSQL" in markdown
     assert "ratio plugin/native" in markdown and "## Concurrent calls" in markdown
     assert results["machine"]["orthanc"]
