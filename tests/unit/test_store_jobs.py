@@ -87,9 +87,25 @@ def test_start_up_interrupts_this_nodes_previous_life_but_not_a_live_node(opener
     b = JobStore(opener(), node="B")
     b.insert(running("from-b"))
     restarted = JobStore(opener(), node="A")  # node A again, a new process
-    assert [r.id for r in restarted.interrupt_unfinished()] == ["from-a"]
+    interrupted = sorted(r.id for r in restarted.interrupt_unfinished())
     states = {r.id: r.state for r in b.recent(10)}
-    assert states == {"from-a": "Failure", "from-b": "Running"}
+    if restarted._db.shared:
+        assert interrupted == ["from-a"] and states == {"from-a": "Failure", "from-b": "Running"}
+    else:  # one Orthanc per SQLite file: whatever another process left is dead
+        assert interrupted == ["from-a", "from-b"] and set(states.values()) == {"Failure"}
+
+
+def test_unnamed_nodes_never_take_each_others_live_jobs_for_dead(opener: Opener) -> None:
+    first = JobStore(opener())
+    first.insert(running("live"))
+    second = JobStore(opener())  # another unnamed process on the same database
+    interrupted = [r.id for r in second.interrupt_unfinished()]
+    found = second.get("live")
+    assert found is not None
+    if first._db.shared:
+        assert interrupted == [] and found.state == "Running"
+    else:  # a SQLite file belongs to one Orthanc: another process is its next life
+        assert interrupted == ["live"] and found.state == "Failure"
 
 
 def test_an_interrupt_never_overwrites_a_job_that_finished_meanwhile(opener: Opener) -> None:

@@ -74,6 +74,12 @@ def register(orthanc: Any) -> Routes | None:
     orthanc.RegisterOnChangeCallback(on_change)
     if EXPLORER_JS.exists():
         orthanc.ExtendOrthancExplorer(EXPLORER_JS.read_text(encoding="utf-8"))
+    if config.mapping_database.shared and not config.node:
+        orthanc.LogWarning(
+            'anon-consistent: the mapping database is shared but this node has no "DatabaseServerIdentifier": '
+            "give each node its own, so that a restarted node at once reports the jobs it left unfinished "
+            "(until then they are reported 10 s after their heartbeat stops)"
+        )
     if config.provenance_metadata is not None and config.provenance_name is None:
         orthanc.LogWarning(
             f"anon-consistent: the provenance metadata {config.provenance_metadata} has no name in "

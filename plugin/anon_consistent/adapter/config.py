@@ -18,8 +18,8 @@ SECTION = "AnonConsistent"
 # Orthanc's own default for "HttpThreadsCount".
 DEFAULT_HTTP_THREADS = 50
 MAPPING_FILE_NAME = "anon-consistent-mapping.sqlite"
-# Orthanc's own default "DatabaseServerIdentifier".
-DEFAULT_NODE = "Orthanc"
+# No "DatabaseServerIdentifier": the node has no name of its own.
+DEFAULT_NODE = ""
 SITE_LIST = f'site list ("{SECTION}.SafePrivateTags")'
 _KNOWN = {
     "UidRoot",

@@ -35,6 +35,9 @@ class StoreUnavailable(RuntimeError):
 class Database(Protocol):
     """A connection (or pool of them) to the mapping database; safe to share between threads."""
 
+    #: Whether several Orthanc processes may use it at once (a SQLite file belongs to one).
+    shared: bool
+
     #: SQL expression for the database's current time in seconds since the epoch:
     #: one clock for every node, so that a heartbeat is never judged by a skewed one.
     now_sql: str

@@ -107,11 +107,21 @@ class JobStore:
         return [self._checked(row) for row in reversed(rows)]
 
     def interrupt_unfinished(self) -> list[JobRecord]:
-        """At start-up: what this node's previous life left unfinished, and every job whose node is gone."""
+        """At start-up: what this node's previous life left unfinished, and every job whose node is gone.
+
+        A database of one Orthanc holds no live job of another process. In a
+        shared one, a node recognizes its previous life by its name only if it
+        has one: two unnamed nodes must not take each other's live jobs for dead.
+        """
+        condition, arguments = "", [self.runner]
+        if self._db.shared:
+            condition = f" AND (heartbeat IS NULL OR heartbeat < {self._db.now_sql} - {STALE_AFTER_SECONDS}"
+            if self.node:
+                condition += " OR node = ?"
+                arguments.append(self.node)
+            condition += ")"
         rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM jobs WHERE completed IS NULL AND runner <> ? AND "
-            f"(node = ? OR heartbeat IS NULL OR heartbeat < {self._db.now_sql} - ?)",
-            (self.runner, self.node, STALE_AFTER_SECONDS),
+            f"SELECT {_COLUMNS} FROM jobs WHERE completed IS NULL AND runner <> ?{condition}", tuple(arguments)
         )
         return [record for record in map(_record, rows) if self._interrupt(record)]
 

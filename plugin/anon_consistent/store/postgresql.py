@@ -90,6 +90,7 @@ T = TypeVar("T")
 class PostgresDatabase:
     """A small pool of autocommitted connections; one is set aside per ``exclusive`` holder."""
 
+    shared = True
     now_sql = "extract(epoch from clock_timestamp())"
 
     def __init__(self, conninfo: str, description: str, start_timeout: float = 30.0) -> None:

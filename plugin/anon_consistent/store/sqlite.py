@@ -65,6 +65,7 @@ FILE_MODE = 0o600
 class SqliteDatabase:
     """One connection guarded by a lock: SQLite serializes writers anyway."""
 
+    shared = False
     now_sql = "((julianday('now') - 2440587.5) * 86400.0)"
 
     def __init__(self, path: str | Path) -> None:
