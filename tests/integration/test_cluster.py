@@ -8,6 +8,7 @@ real: PostgreSQL started by the test, two Orthanc processes, HTTP like a user.
 from __future__ import annotations
 
 import copy
+import json
 import signal
 import threading
 from collections.abc import Iterator
@@ -265,3 +266,31 @@ def anonymized_studies(server: OrthancServer, source_study: str) -> list[str]:
         if link.status_code == 200 and link.json().get("AnonymizedFrom") == source_study:
             found.append(study)
     return found
+
+
+def test_the_mapping_database_password_never_reaches_the_log_nor_an_answer(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """Trust authentication ignores the password, so it can be a marker: it must appear nowhere."""
+    postgres.create_database("secret")
+    password = "Pw-Marker-7f3a"
+    uri = postgres.uri("secret").replace("postgres@", f"postgres:{password}@")
+    with OrthancServer(tmp_path / "one", plugin_config={"MappingDatabase": uri}) as server:
+        study = ""
+        for blob in encoded(three_series_study()[0]):
+            study = server.upload(blob)["ParentStudy"]
+        assert server.post(f"/anon-consistent/studies/{study}", {"Project": "p"}).status_code == 200
+        postgres.stop()
+        try:
+            down = server.post(f"/anon-consistent/studies/{study}", {"Project": "p2"})
+            job = server.post(f"/anon-consistent/studies/{study}", {"Project": "p3", "Asynchronous": True})
+        finally:
+            postgres.start()
+        assert down.status_code in (500, 503) and password not in down.text
+        assert "is unavailable" in down.text and f"postgresql://postgres@127.0.0.1:{postgres.port}/secret" in down.text
+        assert job.status_code == 503 and password not in job.text  # the job cannot even be recorded
+        answer = server.json("/anon-consistent")
+        assert password not in json.dumps(answer)
+    log = server.log_path.read_text()
+    assert f"mapping database postgresql://postgres@127.0.0.1:{postgres.port}/secret" in log
+    assert password not in log

@@ -11,7 +11,7 @@ import pytest
 from anon_consistent.adapter.jobs import JobQueue
 from anon_consistent.call_locks import Claim, InstanceLocks
 from anon_consistent.service import Cancelled
-from anon_consistent.store import JobRecord, JobStore, open_database
+from anon_consistent.store import JobRecord, JobStore, StoreUnavailable, open_database
 from tests.orthanc_server import wait_until
 
 
@@ -248,3 +248,21 @@ def test_two_nodes_see_and_cancel_each_others_jobs(
     assert node_b.cancel("no-such-job") is None
     node_a.stop()
     node_b.stop()
+
+
+def test_a_job_the_database_refuses_leaves_no_place_in_line(tmp_path: Path) -> None:
+    """The database is away when a job is submitted: the call fails, and later calls on its instances still run."""
+
+    class Away(JobStore):
+        def insert(self, record: JobRecord) -> None:
+            raise StoreUnavailable("the mapping database is unavailable")
+
+    locks = InstanceLocks()
+    queue = JobQueue(workers=1, store=Away(open_database(tmp_path / "m.sqlite")), locks=locks)
+    claim = locks.claim("p", ["i1"])
+    with pytest.raises(StoreUnavailable):
+        queue.submit(lambda progress, stored: {}, {}, claim=claim)
+    assert locks.waiting() == 0
+    with locks.hold("p", ["i1"]):
+        pass  # would wait forever for the refused job
+    queue.stop()

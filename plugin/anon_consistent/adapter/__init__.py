@@ -9,7 +9,7 @@ from typing import Any
 from .. import __version__
 from ..profile import load_basic_profile
 from ..service import Anonymizer
-from ..store import JobStore, MappingStore
+from ..store import JobStore, MappingStore, SchemaError, StoreUnavailable
 from .config import ConfigError, load_config
 from .jobs import JobQueue
 from .library_output import keep_values_out_of_the_log
@@ -48,7 +48,12 @@ def register(orthanc: Any) -> Routes | None:
     except ConfigError as error:
         orthanc.LogError(f"anon-consistent is NOT started: invalid configuration: {error}")
         raise
-    store = MappingStore.open(config.mapping_database)
+    try:
+        store = MappingStore.open(config.mapping_database)
+    except (SchemaError, StoreUnavailable) as error:
+        # Either message names the database without its password.
+        orthanc.LogError(f"anon-consistent is NOT started: {error}")
+        raise
     uid_factory, patient_keys = config.factories()
     gateway = make_gateway(orthanc, config.loopback_port, config.http_threads)
     anonymizer = Anonymizer(

@@ -85,7 +85,13 @@ class JobQueue:
         )
         job = Job(record=record, body=body, claim=claim, queue_key=(-priority, next(self._order)))
         if self._store is not None:
-            self._store.insert(record)
+            try:
+                self._store.insert(record)
+            except BaseException:
+                # Not submitted: its place in line must not block the calls behind it.
+                if claim is not None and self._locks is not None:
+                    self._locks.release(claim)
+                raise
         with self._lock:
             self._jobs[job.id] = job
             if claim is not None:
