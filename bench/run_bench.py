@@ -51,7 +51,10 @@ import requests  # noqa: E402
 from bench.cluster import markdown_table as cluster_table  # noqa: E402
 from bench.cluster import run_cluster_bench  # noqa: E402
 from bench.concurrent import markdown_table, run_scenarios  # noqa: E402
+from bench.fairness import HEAD_START_SECONDS, run_fairness  # noqa: E402
+from bench.fairness import markdown_table as fairness_table  # noqa: E402
 from bench.generate import GeneratedStudy, generate_study  # noqa: E402
+from tests.dicom_data import ct_study, encoded, reidentified  # noqa: E402
 from tests.orthanc_server import OrthancServer, running_orthanc_rss_kib  # noqa: E402
 
 METHODS = ("native", "plugin", "dicognito")
@@ -378,6 +381,15 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             markdown_table(results["concurrent"]),
         ]
+    if results.get("fairness"):
+        lines += [
+            "## A small call during a large one",
+            "",
+            f"One series of {SMALL_SERIES_INSTANCES} instances anonymized alone, then while the first study above is "
+            f"being anonymized (started {HEAD_START_SECONDS} s before); medians of the rounds.",
+            "",
+            fairness_table(results["fairness"]),
+        ]
     if results.get("cluster"):
         lines += [
             "## Two Orthanc nodes on one PostgreSQL",
@@ -518,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
                 generate_study(args.work, args.concurrent_size, copy=i + 1) for i in range(max(args.k_list, default=0))
             ]
             scenarios = run_scenarios(server, copies, args.k_list, args.repeats)
+            fairness = run_fairness(server, cases[0].orthanc_id, small_series(server, 4 * args.repeats), args.repeats)
             machine["load_average_end"] = list(os.getloadavg())
             if args.profile:
                 profile(args, server, cases)
@@ -545,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
         "cases": summaries,
         "concurrent": [scenario.summary() for scenario in scenarios],
         "cluster": cluster,
+        "fairness": fairness,
     }
     (args.output / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     (args.output / "results.md").write_text(markdown(results))
@@ -554,6 +568,8 @@ def main(argv: list[str] | None = None) -> int:
     if results["concurrent"]:
         print()
         print(markdown_table(results["concurrent"]))
+    print()
+    print(fairness_table(fairness))
     if cluster:
         print()
         print(cluster_table(cluster))
@@ -561,6 +577,21 @@ def main(argv: list[str] | None = None) -> int:
         f"\nwrote {args.output}/results.md, results.json" + (", bench.png" if plotted else " (no matplotlib: no plot)")
     )
     return 0
+
+
+SMALL_SERIES_INSTANCES = len(
+    {d.SOPInstanceUID for d in ct_study() if d.SeriesInstanceUID == ct_study()[0].SeriesInstanceUID}
+)
+
+
+def small_series(server: OrthancServer, count: int) -> list[str]:
+    """``count`` fresh one-series studies of pydicom's CT (98892001, first series), uploaded."""
+    found = []
+    for _ in range(count):
+        series = reidentified(ct_study())
+        first = [d for d in series if d.SeriesInstanceUID == series[0].SeriesInstanceUID]
+        found.append(server.upload_all(encoded(first))[0]["ParentSeries"])
+    return found
 
 
 def profile(args: argparse.Namespace, server: OrthancServer, cases: list[Case]) -> None:

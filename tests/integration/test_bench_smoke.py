@@ -40,7 +40,11 @@ def test_bench_smoke_writes_a_ratio_per_study(tmp_path: Path) -> None:
     assert cluster["instances"] == 8 and set(cluster["placements"]) == {"one node", "two nodes"}
     for row in cluster["placements"].values():
         assert row["ratio"] > 0 and row["plugin"]["cpu_ms_per_instance"] > 0
+    for method in ("native", "plugin"):  # a small call alone and during a large one
+        fair = results["fairness"][method]
+        assert fair["small_alone_seconds"] > 0 and fair["small_during_seconds"] > 0 and fair["slowdown"] > 0
     markdown = (output / "results.md").read_text()
+    assert "## A small call during a large one" in markdown
     assert "## Two Orthanc nodes on one PostgreSQL" in markdown
     assert "ratio plugin/native" in markdown and "## Concurrent calls" in markdown
     assert results["machine"]["orthanc"]
