@@ -6,6 +6,10 @@ elements of a little-endian file are re-emitted here from their original
 value bytes with a header built in one ``struct.pack``; everything pydicom
 converted (changed values, walked sequences) and every unusual case
 (undefined lengths, big endian, deflate) goes through pydicom's own writer.
+So do changed values, except the common ones that need no character set:
+strings and UIDs of ASCII text, written here as pydicom would (``text_value``),
+and the file meta the rewriter builds (``meta_bytes``): pydicom spent more
+time on those few elements than on all the others.
 The output is byte-identical to ``Dataset.save_as(enforce_file_format=True)``,
 which the unit tests check.
 """
@@ -15,17 +19,26 @@ from __future__ import annotations
 import struct
 from io import BytesIO
 
-from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_file_meta_info
+from pydicom.multival import MultiValue
+from pydicom.tag import BaseTag
+from pydicom.valuerep import EXPLICIT_VR_LENGTH_32, PersonName
 
 from .errors import ElementError, element_name
 
 EXPLICIT_VR_LITTLE = "1.2.840.10008.1.2.1"
 IMPLICIT_VR_LITTLE = "1.2.840.10008.1.2"
-_LONG_LENGTH_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
+_LONG_LENGTH_VRS = frozenset(str(vr) for vr in EXPLICIT_VR_LENGTH_32)
 _UNDEFINED = 0xFFFFFFFF
+# VRs whose ASCII values pydicom writes as the text itself, padded to even length
+# with a space (a NUL for UI). Any character set encodes ASCII as ASCII.
+_PADDING = {vr: b" " for vr in ("AE", "AS", "CS", "DA", "DT", "TM", "UR", "LO", "SH", "LT", "ST", "UT", "UC", "PN")}
+_PADDING["UI"] = b"\x00"
+# The file meta the rewriter writes (sync_file_meta): these elements, in this order.
+_META_TAGS = tuple(BaseTag(t) for t in (0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012, 0x00020013))
 
 
 def encode(dataset: Dataset) -> bytes:
@@ -41,12 +54,7 @@ def encode(dataset: Dataset) -> bytes:
         dataset.save_as(output, enforce_file_format=True)
         return output.getvalue()
 
-    meta = DicomBytesIO()
-    meta.write(dataset.preamble or b"\x00" * 128)
-    meta.write(b"DICM")
-    write_file_meta_info(meta, dataset.file_meta, enforce_standard=True)
-
-    parts = [meta.getvalue()]
+    parts = [dataset.preamble or b"\x00" * 128, b"DICM", meta_bytes(dataset.file_meta)]
     encodings = dataset._character_set
     elements = dataset._dict
     for tag in sorted(elements):
@@ -54,6 +62,9 @@ def encode(dataset: Dataset) -> bytes:
         if isinstance(element, RawDataElement) and element.length != _UNDEFINED and element.value is not None:
             parts.append(_raw_header(element, bool(implicit)))
             parts.append(element.value)
+        elif isinstance(element, DataElement) and (value := text_value(element)) is not None:
+            parts.append(_header(tag, element.VR, len(value), bool(implicit)))
+            parts.append(value)
         else:
             body = DicomBytesIO()
             body.is_little_endian = True
@@ -64,6 +75,66 @@ def encode(dataset: Dataset) -> bytes:
                 raise ElementError(element_name(tag), f"cannot be encoded ({type(error).__name__})") from error
             parts.append(body.getvalue())
     return b"".join(parts)
+
+
+def text_value(element: DataElement) -> bytes | None:
+    """The encoded value of a string or UID element of ASCII text, as pydicom writes it; None: not such a one.
+
+    A PersonName read from the file keeps its original bytes, which pydicom
+    writes instead of its text: only a name set from text qualifies.
+    """
+    padding = _PADDING.get(element.VR)
+    value = element.value
+    if padding is None:
+        return None
+    if value is None or value == "":
+        return b""
+    texts = []
+    for part in value if isinstance(value, MultiValue | list | tuple) else (value,):
+        if isinstance(part, PersonName) and part.original_string is None and element.VR == "PN":
+            texts.append(str(part))
+        elif isinstance(part, str) and element.VR != "PN":
+            texts.append(part)
+        else:
+            return None
+    text = "\\".join(texts)
+    if not text.isascii():
+        return None
+    encoded = text.encode("ascii")
+    if len(encoded) % 2:
+        encoded += padding
+    if len(encoded) > 0xFFFF and element.VR not in _LONG_LENGTH_VRS:
+        return None  # pydicom writes it as UN, with a warning
+    return encoded
+
+
+def meta_bytes(meta: FileMetaDataset) -> bytes:
+    """The file meta group with its group length, as ``write_file_meta_info(enforce_standard=True)`` writes it."""
+    elements = meta._dict
+    parts = []
+    if tuple(sorted(elements)) == _META_TAGS:
+        for tag in _META_TAGS:
+            element = elements[tag]
+            if not isinstance(element, DataElement) or not element.VR:
+                break
+            value = element.value if tag == 0x00020001 else text_value(element)
+            if not isinstance(value, bytes) or len(value) % 2:
+                break
+            parts += [_header(tag, element.VR, len(value), False), value]
+        else:
+            group = b"".join(parts)
+            return struct.pack("<HH2sHL", 2, 0, b"UL", 4, len(group)) + group
+    output = DicomBytesIO()
+    write_file_meta_info(output, meta, enforce_standard=True)
+    return output.getvalue()
+
+
+def _header(tag: int, vr: str, length: int, implicit: bool) -> bytes:
+    if implicit:
+        return struct.pack("<HHL", tag >> 16, tag & 0xFFFF, length)
+    if vr in _LONG_LENGTH_VRS:
+        return struct.pack("<HH2sHL", tag >> 16, tag & 0xFFFF, vr.encode("ascii"), 0, length)
+    return struct.pack("<HH2sH", tag >> 16, tag & 0xFFFF, vr.encode("ascii"), length)
 
 
 def _raw_header(element: RawDataElement, implicit: bool) -> bytes:
