@@ -33,6 +33,9 @@ EXPLICIT_VR_LITTLE = "1.2.840.10008.1.2.1"
 IMPLICIT_VR_LITTLE = "1.2.840.10008.1.2"
 _LONG_LENGTH_VRS = frozenset(str(vr) for vr in EXPLICIT_VR_LENGTH_32)
 _UNDEFINED = 0xFFFFFFFF
+_ITEM_UNDEFINED = struct.pack("<HHL", 0xFFFE, 0xE000, _UNDEFINED)
+_ITEM_DELIMITER = struct.pack("<HHL", 0xFFFE, 0xE00D, 0)
+_SEQUENCE_DELIMITER = struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)
 # VRs whose ASCII values pydicom writes as the text itself, padded to even length
 # with a space (a NUL for UI). Any character set encodes ASCII as ASCII.
 _PADDING = {vr: b" " for vr in ("AE", "AS", "CS", "DA", "DT", "TM", "UR", "LO", "SH", "LT", "ST", "UT", "UC", "PN")}
@@ -58,23 +61,76 @@ def encode(dataset: Dataset) -> bytes:
     encodings = dataset._character_set
     elements = dataset._dict
     for tag in sorted(elements):
-        element = elements[tag]
-        if isinstance(element, RawDataElement) and element.length != _UNDEFINED and element.value is not None:
-            parts.append(_raw_header(element, bool(implicit)))
-            parts.append(element.value)
-        elif isinstance(element, DataElement) and (value := text_value(element)) is not None:
-            parts.append(_header(tag, element.VR, len(value), bool(implicit)))
-            parts.append(value)
-        else:
-            body = DicomBytesIO()
-            body.is_little_endian = True
-            body.is_implicit_VR = bool(implicit)
-            try:
-                write_data_element(body, dataset.get_item(tag), encodings)
-            except Exception as error:  # pydicom raises many types on values it cannot write
-                raise ElementError(element_name(tag), f"cannot be encoded ({type(error).__name__})") from error
-            parts.append(body.getvalue())
+        _element_parts(dataset, tag, elements[tag], bool(implicit), encodings, parts)
     return b"".join(parts)
+
+
+def _element_parts(
+    dataset: Dataset,
+    tag: BaseTag,
+    element: DataElement | RawDataElement,
+    implicit: bool,
+    encodings: str | list[str],
+    parts: list[bytes],
+) -> None:
+    """Append the encoding of one element: ours where it is plain, pydicom's otherwise."""
+    if isinstance(element, RawDataElement) and element.length != _UNDEFINED and element.value is not None:
+        parts.append(_raw_header(element, implicit))
+        parts.append(element.value)
+        return
+    if isinstance(element, DataElement):
+        value = text_value(element) if element.VR != "SQ" else _sequence_value(element, implicit, encodings)
+        if value is not None:
+            undefined = element.VR == "SQ" and element.is_undefined_length
+            parts.append(_header(tag, element.VR, _UNDEFINED if undefined else len(value), implicit))
+            parts.append(value)
+            if undefined:
+                parts.append(_SEQUENCE_DELIMITER)
+            return
+    body = DicomBytesIO()
+    body.is_little_endian = True
+    body.is_implicit_VR = implicit
+    try:
+        write_data_element(body, dataset.get_item(tag), encodings)
+    except Exception as error:  # pydicom raises many types on values it cannot write
+        raise ElementError(element_name(tag), f"cannot be encoded ({type(error).__name__})") from error
+    parts.append(body.getvalue())
+
+
+def _sequence_value(element: DataElement, implicit: bool, encodings: str | list[str]) -> bytes | None:
+    """The items of a sequence, as pydicom's ``write_sequence`` writes them; None: leave it to pydicom.
+
+    pydicom re-encodes an item whose encoding or character set differs from
+    what it was read with; such items (and items with a character set of
+    their own) go to pydicom, which is the reference.
+    """
+    parts: list[bytes] = []
+    for item in element.value:
+        if not _plain_item(item, implicit):
+            return None
+        content: list[bytes] = []
+        elements = item._dict
+        for tag in sorted(elements):
+            if tag & 0xFFFF == 0 and tag >> 16 > 6:
+                continue  # retired group lengths are not written (PS3.5 7.2)
+            _element_parts(item, tag, elements[tag], implicit, encodings, content)
+        body = b"".join(content)
+        if getattr(item, "is_undefined_length_sequence_item", False):
+            parts += [_ITEM_UNDEFINED, body, _ITEM_DELIMITER]
+        else:
+            parts += [struct.pack("<HHL", 0xFFFE, 0xE000, len(body)), body]
+    return b"".join(parts)
+
+
+def _plain_item(item: Dataset, implicit: bool) -> bool:
+    """An item pydicom writes element by element, exactly as read or as set."""
+    if 0x00080005 in item._dict:
+        return False
+    if item.original_encoding == (implicit, True):
+        return bool(item.original_character_set == item._character_set)
+    # Made by the rewriter: pydicom corrects ambiguous VRs and converts raw
+    # elements first; with neither, it writes the elements as they are.
+    return all(isinstance(e, DataElement) and e.VR and " or " not in e.VR for e in item._dict.values())
 
 
 def text_value(element: DataElement) -> bytes | None:

@@ -7,6 +7,7 @@ from io import BytesIO
 import pydicom
 import pytest
 from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element
 from pydicom.valuerep import PersonName
@@ -65,6 +66,20 @@ def test_rewritten_shape_identical_to_pydicom(index: int) -> None:
         dataset.DeidentificationMethod = ["PS3.15 2026c Basic Profile", "anon-consistent 1.0"]
         dataset.InstitutionName = ""
         dataset.StudyDescription = "CT chest"
+        codes = []
+        for value in ("113100", "113107"):  # new items, as mark_deidentified makes them
+            item = Dataset()
+            item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, "DCM", "Basic Application"
+            codes.append(item)
+        dataset.DeidentificationMethodCodeSequence = codes
+        nested = Dataset()
+        nested.ReferencedSOPInstanceUID = "2.25.7"
+        nested.ReferencedFrameNumber = "1"  # IS: left to pydicom, inside our sequence
+        nested.SpecificCharacterSet = "ISO_IR 100"
+        outer = Dataset()
+        outer.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+        outer.ReferencedImageSequence = [nested]  # an item with its own character set: pydicom's
+        dataset.SourceImageSequence = [outer, Dataset()]
         sync_file_meta(dataset)
     expected = BytesIO()
     reference.save_as(expected, enforce_file_format=True)
@@ -105,7 +120,9 @@ TEXT_CASES = [
 ]
 
 
-@pytest.mark.parametrize("encodings", [["ISO_IR 100"], ["ISO_IR 192"], ["ISO 2022 IR 6", "ISO 2022 IR 87"], ["GB18030"]])
+@pytest.mark.parametrize(
+    "encodings", [["ISO_IR 100"], ["ISO_IR 192"], ["ISO 2022 IR 6", "ISO 2022 IR 87"], ["GB18030"]]
+)
 @pytest.mark.parametrize(("vr", "value"), TEXT_CASES)
 def test_text_values_are_written_as_pydicom_writes_them(vr: str, value: object, encodings: list[str]) -> None:
     element = DataElement(0x00100010 if vr == "PN" else 0x00081030, vr, value)
